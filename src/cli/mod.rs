@@ -1,0 +1,51 @@
+//! Command-line front end: argument parsing and one module per subcommand.
+
+mod info;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// GPU-first compute for neural tangent kernels, recurrent NTKs, coordinate
+/// networks and self-consuming generative loops.
+#[derive(Debug, Parser)]
+#[command(name = "maso", version, about, long_about = None)]
+struct Cli {
+    /// Log filter: a level (error, warn, info, debug, trace) or env_logger
+    /// directives; RUST_LOG overrides it. The default hides wgpu_hal's probe
+    /// messages about backends that are not installed (such as EGL).
+    #[arg(long, global = true, default_value = "info,wgpu_hal=off")]
+    log_level: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the GPU adapters wgpu finds, the one maso picks, and its features
+    /// and limits. Adapter choice follows WGPU_BACKEND, WGPU_ADAPTER_NAME and
+    /// WGPU_POWER_PREF.
+    Info(info::InfoArgs),
+}
+
+/// Parses the command line, runs the subcommand and maps errors to exit code 1.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::new()
+        .parse_filters(&cli.log_level)
+        .parse_env("RUST_LOG")
+        .format_timestamp(None)
+        .init();
+
+    let result = match cli.command {
+        Command::Info(args) => info::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! File formats: NumPy `.npy` arrays.
+
+pub mod npy;

@@ -1,0 +1,20 @@
+//! maso: GPU-first compute for neural tangent kernels, recurrent NTKs,
+//! coordinate networks and self-consuming generative loops, in hand-written
+//! WGSL scheduled on wgpu.
+//!
+//! Layers, from the bottom: [`gpu`] (runtime), [`ops`] (core kernels),
+//! [`random`] (counter-based random numbers), [`io`] (file formats).
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod gpu;
+pub mod io;
+pub mod ops;
+pub mod random;
+pub mod shader_source;
+pub mod shaders;
+
+pub use error::{Error, Result};
+pub use gpu::{Gpu, GpuBuffer, GpuOptions};
+pub use ops::Matrix;
