@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// What to do when no adapter exists, shown in [`Error::NoAdapter`].
+/// Advice shown in [`Error::NoAdapter`] on how to get an adapter.
 pub const NO_ADAPTER_HELP: &str = "maso needs a Vulkan, Metal, DX12 or OpenGL adapter. \
 On headless Linux without a GPU, install Mesa's software Vulkan driver (lavapipe): \
 `sudo apt-get install mesa-vulkan-drivers` on Debian or Ubuntu; with a GPU, install its vendor driver. \
@@ -31,7 +31,7 @@ pub enum Error {
         available: String,
     },
 
-    /// An environment variable holds a value maso does not accept.
+    /// An environment variable contains a value maso does not accept.
     #[error("invalid {variable}={value:?}: expected {expected}")]
     InvalidEnvironment {
         /// Name of the variable.
@@ -63,7 +63,7 @@ pub enum Error {
     /// wgpu reported a validation error.
     #[error("GPU validation error in {operation}: {message}")]
     Validation {
-        /// What maso was doing.
+        /// Operation maso was running.
         operation: String,
         /// wgpu's description.
         message: String,
@@ -72,7 +72,7 @@ pub enum Error {
     /// The device ran out of memory.
     #[error("GPU out of memory in {operation}: {message}. Use smaller sizes or tiles, or free other GPU work")]
     OutOfMemory {
-        /// What maso was doing.
+        /// Operation maso was running.
         operation: String,
         /// wgpu's description.
         message: String,
@@ -81,7 +81,7 @@ pub enum Error {
     /// wgpu reported an internal error (for example a shader the driver could not compile).
     #[error("GPU internal error in {operation}: {message}")]
     Internal {
-        /// What maso was doing.
+        /// Operation maso was running.
         operation: String,
         /// wgpu's description.
         message: String,
@@ -131,7 +131,7 @@ pub enum Error {
     ShapeMismatch {
         /// The operation.
         operation: &'static str,
-        /// Which shapes disagree.
+        /// Description of the disagreeing shapes.
         message: String,
     },
 
@@ -173,7 +173,7 @@ pub enum Error {
     Npy {
         /// The file.
         path: PathBuf,
-        /// What is wrong and how to fix it.
+        /// Problem found and how to fix it.
         message: String,
     },
 }

@@ -3,7 +3,7 @@
 //! maso's shaders share helpers through `#import NAME` lines, where `NAME` is
 //! a path below `shaders/` without the `.wgsl` suffix (`#import shared/philox`).
 //! WGSL has no import mechanism, so the line is replaced by the named file's
-//! text before naga sees it; each file is inserted once per shader, however
+//! text before naga parses it; each file is inserted once per shader, however
 //! often it is imported. A line map remembers where every assembled line came
 //! from, so that a naga error points at the file and line a developer edits.
 //!

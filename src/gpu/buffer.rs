@@ -27,7 +27,7 @@ impl<T: Pod> GpuBuffer<T> {
         self.len
     }
 
-    /// Whether the buffer holds no elements.
+    /// Returns whether the buffer contains no elements.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -37,12 +37,12 @@ impl<T: Pod> GpuBuffer<T> {
         (self.len * std::mem::size_of::<T>()) as u64
     }
 
-    /// The underlying wgpu buffer, for binding in custom pipelines.
+    /// Returns the underlying wgpu buffer, for binding in custom pipelines.
     pub fn raw(&self) -> &wgpu::Buffer {
         &self.buffer
     }
 
-    /// The label given at creation, used in error messages.
+    /// Returns the label given at creation, used in error messages.
     pub fn label(&self) -> &str {
         &self.label
     }
@@ -226,17 +226,30 @@ impl Gpu {
             let _ = sender.send(result);
         });
         self.wait_for(submission, operation)?;
-        let mapped = receiver
-            .try_recv()
-            .map_err(|_| Error::ReadBack {
-                what: operation.to_string(),
-                message: "the map callback did not run after the GPU finished".to_string(),
-            })?
-            .map_err(|error| Error::ReadBack {
-                what: operation.to_string(),
-                message: error.to_string(),
-            });
-        mapped?;
+        // The map callback runs inside whichever thread's poll sees the
+        // mapping complete. With several threads sharing the device, that can
+        // be another thread that is still busy running callbacks after this
+        // thread's wait has returned, so keep polling until it arrives.
+        let deadline = std::time::Instant::now() + self.poll_timeout();
+        let mapped = loop {
+            match receiver.recv_timeout(std::time::Duration::from_millis(1)) {
+                Ok(result) => break result,
+                Err(mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() < deadline => {
+                    let _ = self.device().poll(wgpu::PollType::Poll);
+                    self.check_healthy()?;
+                }
+                Err(_) => {
+                    return Err(Error::ReadBack {
+                        what: operation.to_string(),
+                        message: "the buffer mapping did not complete before the GPU timeout".to_string(),
+                    })
+                }
+            }
+        };
+        mapped.map_err(|error| Error::ReadBack {
+            what: operation.to_string(),
+            message: error.to_string(),
+        })?;
         let bytes = {
             let view = staging.slice(..).get_mapped_range().map_err(|error| Error::ReadBack {
                 what: operation.to_string(),

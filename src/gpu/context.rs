@@ -22,7 +22,7 @@ pub struct GpuOptions {
     pub power_preference: wgpu::PowerPreference,
     /// Case-insensitive substring of the adapter name (`WGPU_ADAPTER_NAME`).
     pub adapter_name: Option<String>,
-    /// Longest wait for one submission before [`Error::Poll`] (`MASO_GPU_TIMEOUT`,
+    /// Maximum wait for one submission before [`Error::Poll`] (`MASO_GPU_TIMEOUT`,
     /// seconds; default one hour).
     pub poll_timeout: Duration,
 }
@@ -287,44 +287,49 @@ impl Gpu {
         })
     }
 
-    /// The wgpu device, for code that records its own GPU work.
+    /// Returns the wgpu device, for code that records its own GPU work.
     pub fn device(&self) -> &wgpu::Device {
         &self.device
     }
 
-    /// The device's queue.
+    /// Returns the device's queue.
     pub fn queue(&self) -> &wgpu::Queue {
         &self.queue
     }
 
-    /// The adapter the device was created on.
+    /// Returns the adapter the device was created on.
     pub fn adapter(&self) -> &wgpu::Adapter {
         &self.adapter
     }
 
-    /// Name, backend, device type and driver of the adapter.
+    /// Returns the adapter's name, backend, device type and driver.
     pub fn info(&self) -> &wgpu::AdapterInfo {
         &self.info
     }
 
-    /// The device's limits (equal to the adapter's).
+    /// Returns the device's limits (equal to the adapter's).
     pub fn limits(&self) -> &wgpu::Limits {
         &self.limits
     }
 
-    /// The features enabled on the device.
+    /// Returns the features enabled on the device.
     pub fn features(&self) -> wgpu::Features {
         self.features
     }
 
-    /// Whether GPU timestamps are available for [`crate::gpu::Recorder::timed`].
+    /// Returns whether GPU timestamps are available to [`Gpu::timed_recorder`].
     pub fn supports_timestamps(&self) -> bool {
         self.features.contains(wgpu::Features::TIMESTAMP_QUERY)
     }
 
-    /// Largest buffer that can be bound as one storage binding, in bytes.
+    /// Returns the largest buffer size, in bytes, that one storage binding accepts.
     pub fn max_storage_binding_bytes(&self) -> u64 {
         (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size)
+    }
+
+    /// Returns the maximum wait for one submission (see [`GpuOptions::poll_timeout`]).
+    pub fn poll_timeout(&self) -> Duration {
+        self.poll_timeout
     }
 
     /// Returns an error if the device was lost or an error escaped the scopes.

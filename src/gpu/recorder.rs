@@ -12,7 +12,7 @@ use crate::gpu::{Gpu, GpuBuffer, Kernel};
 /// at most 4096 queries per set.
 const QUERIES_PER_SET: u32 = 512;
 
-/// Where the durations in a [`SubmitReport`] come from.
+/// Clock behind the durations in a [`SubmitReport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimingSource {
     /// GPU timestamp queries written at the start and end of each pass.
@@ -46,12 +46,12 @@ pub struct SubmitReport {
 }
 
 impl SubmitReport {
-    /// The best available duration: GPU time if measured, else wall-clock.
+    /// Returns the best available duration: GPU time if measured, else wall-clock.
     pub fn seconds(&self) -> f64 {
         self.gpu_seconds.unwrap_or(self.wall_seconds)
     }
 
-    /// Which clock [`SubmitReport::seconds`] uses.
+    /// Returns the clock that [`SubmitReport::seconds`] uses.
     pub fn source(&self) -> TimingSource {
         if self.gpu_seconds.is_some() {
             TimingSource::Timestamps
@@ -103,7 +103,7 @@ impl<'gpu> Recorder<'gpu> {
         }
     }
 
-    /// The device this recorder records for.
+    /// Returns the device this recorder records for.
     pub fn gpu(&self) -> &'gpu Gpu {
         self.gpu
     }

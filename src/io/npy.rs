@@ -2,8 +2,8 @@
 //! `npyz` crate.
 //!
 //! Readers accept C-ordered arrays of float64, float32 and the common integer
-//! types and convert them to the requested float type; anything else gets an
-//! [`Error::Npy`] that names the file, the dtype found and the fix.
+//! types and convert them to the requested float type. Any other file gets
+//! an [`Error::Npy`] that names the file, the dtype found and the fix.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};

@@ -120,8 +120,8 @@ impl BinaryOp {
     }
 }
 
-/// How the second operand of [`map_binary`] is spread over the first, which
-/// is read as a row-major matrix with `columns` columns.
+/// Broadcasting rule for the second operand of [`map_binary`]; the first
+/// operand is read as a row-major matrix with `columns` columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Broadcast {
     /// y has the same length as x.
@@ -131,12 +131,12 @@ pub enum Broadcast {
         /// Columns of x.
         columns: usize,
     },
-    /// y holds one value per row of x.
+    /// y contains one value per row of x.
     Column {
         /// Columns of x.
         columns: usize,
     },
-    /// y holds a single value.
+    /// y contains a single value.
     Scalar,
 }
 

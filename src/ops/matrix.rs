@@ -62,12 +62,12 @@ impl Matrix {
         self.rows * self.columns
     }
 
-    /// Whether the matrix has no elements.
+    /// Returns whether the matrix has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The storage buffer.
+    /// Returns the storage buffer.
     pub fn buffer(&self) -> &GpuBuffer<f32> {
         &self.buffer
     }

@@ -25,7 +25,7 @@ pub enum Reduction {
 }
 
 impl Reduction {
-    /// The shader's OP code for the first pass over the data.
+    /// Returns the shader's OP code for the first pass over the data.
     fn first_pass_code(self) -> u32 {
         match self {
             Reduction::Sum | Reduction::Mean => 0,
@@ -36,7 +36,7 @@ impl Reduction {
         }
     }
 
-    /// The OP code that combines partial results of the first pass.
+    /// Returns the OP code that combines partial results of the first pass.
     fn combine_code(self) -> u32 {
         match self {
             Reduction::Max => 1,
@@ -211,7 +211,7 @@ pub fn reduce_all(recorder: &mut Recorder, input: &GpuBuffer<f32>, reduction: Re
     }
 }
 
-/// The result over empty ranges: 0 for sums, NaN for the mean, -inf / +inf
+/// Uploads the result over empty ranges: 0 for sums, NaN for the mean, -inf / +inf
 /// for max / min (as NumPy's identities, except that NumPy raises for max of
 /// an empty array).
 fn empty_reduction(recorder: &mut Recorder, count: usize, reduction: Reduction) -> Result<GpuBuffer<f32>> {

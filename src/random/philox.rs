@@ -57,7 +57,7 @@ pub struct PhiloxStream {
 }
 
 impl PhiloxStream {
-    /// A stream with the given seed and stream id.
+    /// Creates a stream with the given seed and stream id.
     pub fn new(seed: u64, stream: u64) -> Self {
         Self { seed, stream }
     }
@@ -66,7 +66,7 @@ impl PhiloxStream {
         [self.seed as u32, (self.seed >> 32) as u32]
     }
 
-    /// The four words of block `block`.
+    /// Computes the four words of block `block`.
     pub fn block(&self, block: u64) -> [u32; 4] {
         let counter = [block as u32, (block >> 32) as u32, self.stream as u32, (self.stream >> 32) as u32];
         philox4x32_10(counter, self.key())
