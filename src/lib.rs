@@ -10,6 +10,7 @@
 pub mod error;
 pub mod gpu;
 pub mod io;
+pub mod kernels;
 pub mod ops;
 pub mod random;
 pub mod shader_source;

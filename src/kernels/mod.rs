@@ -1,0 +1,3 @@
+//! Kernel functions of infinitely wide networks.
+
+pub mod ntk;
