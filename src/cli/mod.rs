@@ -1,6 +1,7 @@
 //! Command-line front end: argument parsing and one module per subcommand.
 
 mod info;
+mod ntk;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ enum Command {
     /// and limits. Adapter choice follows WGPU_BACKEND, WGPU_ADAPTER_NAME and
     /// WGPU_POWER_PREF.
     Info(info::InfoArgs),
+    /// Compute infinite-width NNGP, NTK and per-layer NTK Gram matrices of a
+    /// fully connected network between the rows of two `.npy` arrays.
+    Ntk(ntk::NtkArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -40,6 +44,7 @@ pub fn run() -> ExitCode {
 
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Ntk(args) => ntk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
