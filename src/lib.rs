@@ -14,6 +14,7 @@ pub mod kernels;
 pub mod ops;
 pub mod random;
 pub mod shader_source;
+pub mod solvers;
 pub mod shaders;
 
 pub use error::{Error, Result};

@@ -30,7 +30,8 @@ import subprocess
 import sys
 import time
 
-# neural-tangents imports TensorFlow, which logs several lines at import.
+# neural-tangents imports TensorFlow. This drops part of TensorFlow's import
+# logging, but the lines it writes before absl starts logging still appear.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 DTYPES = ["float32", "float64"]
@@ -47,7 +48,7 @@ def parse_arguments():
     parser.add_argument("--dtypes", nargs="+", choices=DTYPES, default=DTYPES,
                         help="floating-point types, one child process each (default both)")
     parser.add_argument("--repeats", type=int, default=5,
-                        help="timed calls after the warm-up; the best one counts (default 5)")
+                        help="number of timed calls after the warm-up, of which the fastest counts (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
