@@ -140,7 +140,9 @@ impl NtkConfig {
     pub fn gradient_kernel_coefficients(&self, dimension: usize) -> (f64, f64, f64) {
         match self.parameterization {
             Parameterization::Ntk => (self.w_variance(), self.w_variance(), self.b_variance()),
-            // TODO: confirm against neural-tangents' standard parameterization.
+            // neural-tangents 0.6.5 (stax.Dense): the weight gradient of a
+            // layer with fan-in n contributes n Sigma_h, and a bias, even one
+            // with b_std = 0, contributes 1.
             Parameterization::Standard => (
                 dimension as f64,
                 self.width as f64,
