@@ -168,6 +168,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A figure could not be drawn or saved.
+    #[error("failed to draw figure {path}: {message}")]
+    Plot {
+        /// The PNG file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
     /// A `.npy` file is malformed or has an unsupported layout.
     #[error("{path}: invalid .npy file: {message}")]
     Npy {
