@@ -12,6 +12,7 @@ pub mod gpu;
 pub mod io;
 pub mod kernels;
 pub mod ops;
+pub mod pipelines;
 pub mod plot;
 pub mod random;
 pub mod shader_source;

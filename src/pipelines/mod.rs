@@ -1,0 +1,4 @@
+//! Research pipelines: each is a function from a configuration to a result
+//! struct, with no printing inside.
+
+pub mod nftk;
