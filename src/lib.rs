@@ -10,6 +10,7 @@
 pub mod error;
 pub mod gpu;
 pub mod io;
+pub mod nn;
 pub mod kernels;
 pub mod ops;
 pub mod pipelines;

@@ -1,0 +1,3 @@
+//! Neural networks trained on the GPU.
+
+pub mod mlp;
