@@ -185,6 +185,15 @@ pub enum Error {
         /// Problem found and how to fix it.
         message: String,
     },
+
+    /// A data set file is malformed, or data set values fail validation.
+    #[error("invalid data set {origin}: {message}")]
+    Dataset {
+        /// The file, directory or data set name where the problem was found.
+        origin: String,
+        /// Problem found and how to fix it.
+        message: String,
+    },
 }
 
 /// Shorthand for results with [`Error`].
