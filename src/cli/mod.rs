@@ -1,6 +1,7 @@
 //! Command-line front end: argument parsing and one module per subcommand.
 
 mod info;
+mod nftk;
 mod ntk;
 
 use std::process::ExitCode;
@@ -31,6 +32,10 @@ enum Command {
     /// Compute infinite-width NNGP, NTK and per-layer NTK Gram matrices of a
     /// fully connected network between the rows of two `.npy` arrays.
     Ntk(ntk::NtkArgs),
+    /// Train the NFT-K classifier (per-layer NTK kernels combined per class)
+    /// on a data set and write its accuracy, layer weights and per-layer
+    /// contributions as JSON, CSV and PNG.
+    Nftk(nftk::NftkArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -45,6 +50,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
         Command::Ntk(args) => ntk::run(&args),
+        Command::Nftk(args) => nftk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

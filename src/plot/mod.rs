@@ -61,14 +61,18 @@ pub fn series_colour(index: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// Draws `values[row][column]` as a heat map with each cell's value printed.
+/// Draws `values[row][column]` as a heat map with each cell's value printed;
+/// the colour scale runs from the smallest to the largest value.
 pub fn heatmap(path: &Path, title: &str, row_labels: &[String], column_labels: &[String], values: &[Vec<f64>]) -> Result<()> {
     register_font()?;
     let (rows, columns) = (row_labels.len(), column_labels.len());
     if rows == 0 || columns == 0 || values.len() != rows || values.iter().any(|row| row.len() != columns) {
         return Err(plot_error(path, format!("heat map needs {rows} rows of {columns} values")));
     }
-    let largest = values.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+    // Colours span the values' own range, so small differences stay visible.
+    let low = values.iter().flatten().fold(f64::INFINITY, |m, &v| m.min(v));
+    let high = values.iter().flatten().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let span = (high - low).max(1e-300);
     let cell = 56u32;
     let size = ((columns as u32 * cell + 160).max(420), rows as u32 * (cell * 2 / 3) + 140);
     let root = BitMapBackend::new(path, size).into_drawing_area();
@@ -100,7 +104,7 @@ pub fn heatmap(path: &Path, title: &str, row_labels: &[String], column_labels: &
     let centred = Pos::new(HPos::Center, VPos::Center);
     for (r, row) in values.iter().enumerate() {
         for (c, &value) in row.iter().enumerate() {
-            let t = value.abs() / largest;
+            let t = (value - low) / span;
             let (x, y) = (c as f64, r as f64);
             chart
                 .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], sequential_colour(t).filled())))
