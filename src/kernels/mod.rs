@@ -1,3 +1,6 @@
-//! Kernel functions of infinitely wide networks.
+//! Kernel functions of infinitely wide networks, and the tiling and output
+//! machinery their Gram matrices share.
 
 pub mod ntk;
+pub mod sink;
+pub mod tiling;

@@ -21,8 +21,18 @@
 mod config;
 mod gram;
 pub mod reference;
-mod sink;
 
 pub use config::{Activation, NtkConfig, Parameterization, MAX_DEPTH};
-pub use gram::{compute_ntk_gram, GramOptions, GramReport, Inputs};
-pub use sink::{component_names, GramSink, MemorySink, NpyDtype, NpySink};
+pub use crate::kernels::sink::{GramSink, MemorySink, NpyDtype, NpySink};
+pub use crate::kernels::tiling::GramReport;
+pub use gram::{compute_ntk_gram, GramOptions, Inputs};
+
+/// Names of the components in output order: `nngp`, `ntk`, then `layer_h`
+/// for h = 0..=depth when per-layer terms are requested.
+pub fn component_names(depth: usize, per_layer: bool) -> Vec<String> {
+    let mut names = vec!["nngp".to_string(), "ntk".to_string()];
+    if per_layer {
+        names.extend((0..=depth).map(|h| format!("layer_{h}")));
+    }
+    names
+}

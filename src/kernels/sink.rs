@@ -1,20 +1,11 @@
-//! Destinations for Gram matrices computed tile by tile.
+//! Destinations for Gram matrices computed tile by tile: memory or
+//! preallocated `.npy` files written block by block.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-
-/// Names of the components in output order: `nngp`, `ntk`, then `layer_h`
-/// for h = 0..=depth when per-layer terms are requested.
-pub fn component_names(depth: usize, per_layer: bool) -> Vec<String> {
-    let mut names = vec!["nngp".to_string(), "ntk".to_string()];
-    if per_layer {
-        names.extend((0..=depth).map(|h| format!("layer_{h}")));
-    }
-    names
-}
 
 /// Receives rectangular blocks of one or more n1 x n2 matrices.
 pub trait GramSink {

@@ -1,0 +1,151 @@
+//! Tiling of Gram matrices: tile sizes from the adapter's limits, the tile
+//! grid (only tiles on and above the diagonal for a symmetric matrix), and
+//! writing each tile (and its mirror) to a [`GramSink`].
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::kernels::sink::GramSink;
+
+/// Summary of a tiled Gram computation.
+#[derive(Debug, Clone, Serialize)]
+pub struct GramReport {
+    /// Rows of the Gram matrices (points in the first set).
+    pub rows: usize,
+    /// Columns (points in the second set, or the first again).
+    pub columns: usize,
+    /// Tile edge used.
+    pub tile: usize,
+    /// Tiles computed on the GPU (mirrored tiles of a symmetric matrix not counted).
+    pub tiles_computed: usize,
+    /// Entries of one matrix computed on the GPU.
+    pub entries_computed: u64,
+    /// GPU seconds spent in the tiles' submissions (timestamps or wall-clock).
+    pub gpu_seconds: f64,
+    /// Host seconds for the whole computation, read-back and writing included.
+    pub wall_seconds: f64,
+}
+
+/// Rows and columns of one tile, as global indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileBlock {
+    /// First row.
+    pub row: usize,
+    /// Number of rows.
+    pub rows: usize,
+    /// First column.
+    pub column: usize,
+    /// Number of columns.
+    pub columns: usize,
+}
+
+/// Largest tile edge chosen automatically; bigger tiles gain little and
+/// delay progress reports.
+const MAX_TILE: usize = 4096;
+
+/// Picks the tile edge: `requested`, or the largest multiple of 64 (at most
+/// 4096) for which `components` output planes and one point's
+/// `floats_per_point` input values per tile row fit in one storage binding.
+pub fn tile_edge(gpu: &Gpu, components: usize, floats_per_point: usize, requested: Option<usize>) -> Result<usize> {
+    let binding_floats = (gpu.max_storage_binding_bytes() / 4) as usize;
+    if let Some(tile) = requested {
+        if tile == 0 {
+            return Err(Error::InvalidArgument {
+                name: "tile",
+                value: "0".to_string(),
+                expected: "a tile edge of at least 1 entry".to_string(),
+            });
+        }
+        return Ok(tile);
+    }
+    let by_output = ((binding_floats / components.max(1)) as f64).sqrt() as usize;
+    let by_input = binding_floats / floats_per_point.max(1);
+    let edge = by_output.min(by_input).min(MAX_TILE);
+    if edge == 0 {
+        return Err(Error::ExceedsLimit {
+            what: format!("one input point of {floats_per_point} values"),
+            requested: floats_per_point as u64 * 4,
+            limit: gpu.max_storage_binding_bytes(),
+            limit_name: "max_storage_buffer_binding_size",
+        });
+    }
+    Ok(if edge >= 64 { edge / 64 * 64 } else { edge })
+}
+
+/// Computes an `n1` x `n2` Gram matrix tile by tile with `compute_tile`,
+/// which returns the tile's component planes (each rows x columns,
+/// row-major) and its GPU seconds, and writes them to `sink`.
+///
+/// With `symmetric` set (the same points on both sides) only tiles on and
+/// above the diagonal are computed; the others are written as transposes.
+/// `progress` receives (tiles done, tiles total) after each tile.
+#[allow(clippy::too_many_arguments)]
+pub fn run_tiled(
+    n1: usize,
+    n2: usize,
+    symmetric: bool,
+    tile: usize,
+    components: usize,
+    sink: &mut dyn GramSink,
+    progress: &mut dyn FnMut(usize, usize),
+    compute_tile: &mut dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)>,
+) -> Result<GramReport> {
+    let started = Instant::now();
+    let row_tiles = n1.div_ceil(tile);
+    let column_tiles = n2.div_ceil(tile);
+    let tiles: Vec<(usize, usize)> = (0..row_tiles)
+        .flat_map(|i| (0..column_tiles).map(move |j| (i, j)))
+        .filter(|(i, j)| !symmetric || j >= i)
+        .collect();
+    let mut report = GramReport {
+        rows: n1,
+        columns: n2,
+        tile,
+        tiles_computed: 0,
+        entries_computed: 0,
+        gpu_seconds: 0.0,
+        wall_seconds: 0.0,
+    };
+    for (done, &(i, j)) in tiles.iter().enumerate() {
+        let block = TileBlock {
+            row: i * tile,
+            rows: tile.min(n1 - i * tile),
+            column: j * tile,
+            columns: tile.min(n2 - j * tile),
+        };
+        let (planes, gpu_seconds) = compute_tile(block)?;
+        write_tile(sink, &planes, components, block, symmetric && i != j)?;
+        report.tiles_computed += 1;
+        report.entries_computed += (block.rows * block.columns) as u64;
+        report.gpu_seconds += gpu_seconds;
+        progress(done + 1, tiles.len());
+    }
+    sink.finish()?;
+    report.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Writes each component plane of a tile, and its transpose below the
+/// diagonal when `mirror` is set.
+fn write_tile(sink: &mut dyn GramSink, planes: &[f32], components: usize, block: TileBlock, mirror: bool) -> Result<()> {
+    let plane = block.rows * block.columns;
+    let mut transposed = Vec::new();
+    for component in 0..components {
+        let values = &planes[component * plane..(component + 1) * plane];
+        sink.write_block(component, block.row, block.column, block.rows, block.columns, values)?;
+        if mirror {
+            transposed.clear();
+            transposed.resize(plane, 0.0);
+            for r in 0..block.rows {
+                for c in 0..block.columns {
+                    transposed[c * block.rows + r] = values[r * block.columns + c];
+                }
+            }
+            sink.write_block(component, block.column, block.row, block.columns, block.rows, &transposed)?;
+        }
+    }
+    Ok(())
+}
