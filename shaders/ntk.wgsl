@@ -7,8 +7,8 @@
 //           3 output: component planes of rows x columns values each, in the
 //             order nngp, ntk, then Theta_0 .. Theta_L when PER_LAYER is set,
 //           4 parameters.
-// Inverse trigonometric functions come from shared/portable_math, because
-// the built-ins may be coarse (Vulkan allows errors near 1e-3 for asin).
+// ACTIVATION (an override declared in shared/dual_activation) selects ReLU
+// (0) or erf (1).
 // Workgroup: 256 x 1 x 1 over a 2-D grid (see shared/grid); one invocation
 // per tile entry.
 //
@@ -24,9 +24,8 @@
 // The host sets alpha_0, alpha (h >= 1) and beta for the parameterization.
 
 #import shared/grid
-#import shared/portable_math
+#import shared/dual_activation
 
-override ACTIVATION: u32 = 0u;  // 0 ReLU, 1 erf
 override PER_LAYER: bool = true;
 
 const MAX_DEPTH: u32 = 128u;
@@ -58,36 +57,6 @@ struct NtkParams {
 @group(0) @binding(3) var<storage, read_write> output: array<f32>;
 @group(0) @binding(4) var<uniform> params: NtkParams;
 
-// (E[phi(u) phi(v)], E[phi'(u) phi'(v)]) for variances s11, s22 and
-// covariance s12. `same_point` selects the exact diagonal value.
-fn dual_activation(s11: f32, s22: f32, s12: f32, same_point: bool) -> vec2<f32> {
-    if (ACTIVATION == 0u) {
-        // ReLU: arc-cosine kernel of degree 1 and 0 (Cho and Saul, 2009).
-        let scale = sqrt(s11 * s22);
-        if (same_point || scale == 0.0) {
-            return vec2<f32>(0.5 * scale, 0.5);
-        }
-        let correlation = clamp(s12 / scale, -1.0, 1.0);
-        // atan2 keeps theta accurate near 0, where acos(correlation) is not.
-        let theta = portable_atan2(sqrt(max(0.0, (1.0 - correlation) * (1.0 + correlation))), correlation);
-        let cos_sin = portable_cos_sin_pi(theta / PI);
-        let expectation = scale * (cos_sin.y + (PI - theta) * cos_sin.x) / (2.0 * PI);
-        let derivative = (PI - theta) / (2.0 * PI);
-        return vec2<f32>(expectation, derivative);
-    }
-    // erf (Williams, 1997).
-    let a = 1.0 + 2.0 * s11;
-    let c = 1.0 + 2.0 * s22;
-    var covariance = s12;
-    if (same_point) {
-        covariance = s11;
-    }
-    let argument = clamp(2.0 * covariance / sqrt(a * c), -1.0, 1.0);
-    let expectation = (2.0 / PI) * portable_asin(argument);
-    let derivative = (4.0 / PI) / sqrt(max(a * c - 4.0 * covariance * covariance, 1e-30));
-    return vec2<f32>(expectation, derivative);
-}
-
 @compute @workgroup_size(256)
 fn ntk_tile(@builtin(global_invocation_id) global_id: vec3<u32>,
             @builtin(num_workgroups) workgroup_count: vec3<u32>) {
@@ -117,7 +86,7 @@ fn ntk_tile(@builtin(global_invocation_id) global_id: vec3<u32>,
         let s11 = params.w_variance * diagonal_rows[row * depth + h - 1u] + params.b_variance;
         let s22 = params.w_variance * diagonal_columns[column * depth + h - 1u] + params.b_variance;
         let s12 = params.w_variance * sigma + params.b_variance;
-        let duals = dual_activation(s11, s22, s12, same_point);
+        let duals = dual_activation(ACTIVATION, s11, s22, s12, same_point);
         sigma = duals.x;
         let factor = params.w_variance * duals.y;
         layer_kernel = params.alpha_hidden * sigma + params.beta;

@@ -2,5 +2,6 @@
 //! machinery their Gram matrices share.
 
 pub mod ntk;
+pub mod rntk;
 pub mod sink;
 pub mod tiling;
