@@ -40,12 +40,7 @@ pub fn read_f64(path: impl AsRef<Path>) -> Result<NpyArray<f64>> {
         npy_error(path, format!("cannot parse the header ({error}); the file is empty, truncated or not a .npy file"))
     })?;
 
-    if npy.order() != npyz::Order::C && npy.shape().len() > 1 {
-        return Err(npy_error(
-            path,
-            "the array is in Fortran order; save it with numpy.ascontiguousarray(array) first",
-        ));
-    }
+    let fortran_order = npy.order() == npyz::Order::Fortran && npy.shape().len() > 1;
     let shape: Vec<usize> = npy.shape().iter().map(|&extent| extent as usize).collect();
     let expected_len: usize = shape.iter().product();
     let dtype = match npy.dtype() {
@@ -84,7 +79,30 @@ pub fn read_f64(path: impl AsRef<Path>) -> Result<NpyArray<f64>> {
             format!("the header promises {expected_len} values but the file holds {}", data.len()),
         ));
     }
+    let data = if fortran_order { fortran_to_c_order(&data, &shape) } else { data };
     Ok(NpyArray { shape, data })
+}
+
+/// Reorders column-major (Fortran) data of `shape` into row-major order.
+fn fortran_to_c_order(data: &[f64], shape: &[usize]) -> Vec<f64> {
+    let mut reordered = vec![0.0; data.len()];
+    let mut index = vec![0usize; shape.len()];
+    for value in reordered.iter_mut() {
+        // `index` walks the C order; its Fortran offset has the first axis fastest.
+        let mut offset = 0;
+        for axis in (0..shape.len()).rev() {
+            offset = offset * shape[axis] + index[axis];
+        }
+        *value = data[offset];
+        for axis in (0..shape.len()).rev() {
+            index[axis] += 1;
+            if index[axis] < shape[axis] {
+                break;
+            }
+            index[axis] = 0;
+        }
+    }
+    reordered
 }
 
 /// Reads a `.npy` file as f32 values (float64 data is rounded).
@@ -184,6 +202,20 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 20]).unwrap();
         let message = read_f64(&path).unwrap_err().to_string();
         assert!(message.contains("truncated"), "{message}");
+    }
+
+    #[test]
+    fn fortran_order_is_reordered() {
+        // A 2 x 3 x 4 array 0..24 in C order, stored column-major.
+        let shape = [2usize, 3, 4];
+        let column_major: Vec<f64> = (0..24)
+            .map(|f| {
+                let (i, j, k) = (f % 2, (f / 2) % 3, f / 6);
+                (i * 12 + j * 4 + k) as f64
+            })
+            .collect();
+        let expected: Vec<f64> = (0..24).map(f64::from).collect();
+        assert_eq!(fortran_to_c_order(&column_major, &shape), expected);
     }
 
     #[test]
