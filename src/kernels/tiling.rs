@@ -81,12 +81,15 @@ pub fn tile_edge(gpu: &Gpu, components: usize, floats_per_point: usize, requeste
 ///
 /// With `symmetric` set (the same points on both sides) only tiles on and
 /// above the diagonal are computed; the others are written as transposes.
-/// `progress` receives (tiles done, tiles total) after each tile.
+/// With `upper_only` set as well, `compute_tile` may leave the strictly lower
+/// triangle of a diagonal tile unwritten, and it is filled from the upper
+/// one. `progress` receives (tiles done, tiles total) after each tile.
 #[allow(clippy::too_many_arguments)]
 pub fn run_tiled(
     n1: usize,
     n2: usize,
     symmetric: bool,
+    upper_only: bool,
     tile: usize,
     components: usize,
     sink: &mut dyn GramSink,
@@ -116,7 +119,10 @@ pub fn run_tiled(
             column: j * tile,
             columns: tile.min(n2 - j * tile),
         };
-        let (planes, gpu_seconds) = compute_tile(block)?;
+        let (mut planes, gpu_seconds) = compute_tile(block)?;
+        if symmetric && upper_only && i == j {
+            mirror_upper_triangle(&mut planes, block.rows, components);
+        }
         write_tile(sink, &planes, components, block, symmetric && i != j)?;
         report.tiles_computed += 1;
         report.entries_computed += (block.rows * block.columns) as u64;
@@ -126,6 +132,17 @@ pub fn run_tiled(
     sink.finish()?;
     report.wall_seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Copies the strict upper triangle of each square plane onto the lower one.
+fn mirror_upper_triangle(planes: &mut [f32], edge: usize, components: usize) {
+    for plane in planes.chunks_mut(edge * edge).take(components) {
+        for r in 0..edge {
+            for c in 0..r {
+                plane[r * edge + c] = plane[c * edge + r];
+            }
+        }
+    }
 }
 
 /// Writes each component plane of a tile, and its transpose below the

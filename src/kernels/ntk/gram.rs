@@ -140,7 +140,7 @@ pub fn compute_ntk_gram(
     };
     let context = TileContext { gpu, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
 
-    let report = run_tiled(x1.count, x2.count, symmetric, tile, components, sink, progress, &mut |block| context.compute(block, &mut workspace))?;
+    let report = run_tiled(x1.count, x2.count, symmetric, false, tile, components, sink, progress, &mut |block| context.compute(block, &mut workspace))?;
     log::debug!(
         "ntk gram {} x {}: {} tiles of edge {tile}, {:.3} s GPU, {:.3} s total",
         report.rows,

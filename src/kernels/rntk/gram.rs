@@ -132,7 +132,7 @@ pub fn compute_rntk_gram(
     let capacity = tile.min(set1.count()) * tile.min(set2.count());
     let output = gpu.create_buffer::<f32>(2 * capacity, "rntk tile output")?;
     let context = RntkTile { gpu, config, symmetric, set1, set2, self1: &self1, self2: &self2, output: &output };
-    run_tiled(set1.count(), set2.count(), symmetric, tile, 2, sink, progress, &mut |block| context.compute(block))
+    run_tiled(set1.count(), set2.count(), symmetric, true, tile, 2, sink, progress, &mut |block| context.compute(block))
 }
 
 struct RntkTile<'a> {
