@@ -70,8 +70,8 @@ pub struct KernelPca {
     pub converged: bool,
 }
 
-/// The linear kernel X X^T of `count` points of `dimension` features (on the
-/// GPU), for PCA as kernel PCA.
+/// Computes the linear kernel X X^T of `count` points of `dimension`
+/// features on the GPU, for PCA as kernel PCA.
 pub fn linear_kernel(gpu: &Gpu, values: &[f32], count: usize, dimension: usize) -> Result<Vec<f32>> {
     let points = Matrix::upload(gpu, values, count, dimension, "pca points")?;
     let mut recorder = gpu.recorder("linear kernel");

@@ -143,7 +143,7 @@ impl Mlp {
         Ok(Self { config, weights: weight_matrices, biases: bias_buffers })
     }
 
-    /// The network's configuration.
+    /// Returns the network's configuration.
     pub fn config(&self) -> &MlpConfig {
         &self.config
     }

@@ -4,7 +4,7 @@
 //! algorithm 11.3.2).
 //!
 //! Each iteration costs one n x n x c matrix product and a few elementwise
-//! maps and column reductions; the c step sizes are computed on the host.
+//! maps and column reductions. The c step sizes are computed on the host.
 //! This is also the NTK-GP posterior mean: predictions are K(test, train) A.
 
 use serde::Serialize;

@@ -1,7 +1,6 @@
 //! Float64 CPU evaluation of the NNGP, NTK and per-layer terms, written from
-//! the recursion in `docs`-style notation (see the module documentation of
-//! [`crate::kernels::ntk`]). Tests compare the GPU kernel with it; it is also
-//! the exact reference for small problems.
+//! the recursion in the module documentation of [`crate::kernels::ntk`].
+//! Tests compare the GPU kernel with it.
 
 use crate::kernels::ntk::{Activation, NtkConfig};
 

@@ -8,7 +8,7 @@ use crate::kernels::ntk::Activation;
 /// Deepest network the GPU kernel supports (its per-pair arrays have this size).
 pub const MAX_LAYERS: usize = 16;
 
-/// How the network's output reads the last layer's hidden states.
+/// Read-out of the last layer's hidden states into the network's output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Readout {
@@ -57,7 +57,7 @@ pub struct RntkConfig {
 }
 
 impl Default for RntkConfig {
-    /// The usual ReLU setting: sw^2 = 2, su = 1, sb = 0.1, sh = 0, sv = 1, one layer.
+    /// Returns the usual ReLU setting: sw^2 = 2, su = 1, sb = 0.1, sh = 0, sv = 1, one layer.
     fn default() -> Self {
         Self {
             layers: 1,
