@@ -1,14 +1,18 @@
 //! Labelled multivariate sequences of different lengths, the input of the
 //! recurrent kernels in the MASK pipeline.
 //!
-//! The module has the [`SequenceSet`] type and a loader for `.ts` files
-//! (UEA/UCR archive).
+//! The module has the [`SequenceSet`] type and loaders for `.ts` files
+//! (UEA/UCR archive), `.npy` directories and CSV files.
 
 mod missing;
+mod npy_dir;
 mod set;
 mod ts;
 mod ts_header;
+mod univariate_csv;
 
 pub use missing::MissingValues;
+pub use npy_dir::load_sequence_npy_dir;
 pub use set::SequenceSet;
 pub use ts::{load_ts, parse_ts};
+pub use univariate_csv::load_sequence_csv;
