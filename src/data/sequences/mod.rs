@@ -2,10 +2,14 @@
 //! recurrent kernels in the MASK pipeline.
 //!
 //! The module has the [`SequenceSet`] type and loaders for `.ts` files
-//! (UEA/UCR archive), `.npy` directories and CSV files.
+//! (UEA/UCR archive), `.npy` directories and CSV files. It also has the
+//! synthetic ODE data set of the MASK study, and the study's preprocessing:
+//! l2 normalization, random step deletion and zero padding.
 
 mod missing;
 mod npy_dir;
+mod ode;
+mod preprocess;
 mod set;
 mod ts;
 mod ts_header;
@@ -13,6 +17,7 @@ mod univariate_csv;
 
 pub use missing::MissingValues;
 pub use npy_dir::load_sequence_npy_dir;
+pub use ode::{generate_ode, OdeConfig};
 pub use set::SequenceSet;
 pub use ts::{load_ts, parse_ts};
 pub use univariate_csv::load_sequence_csv;

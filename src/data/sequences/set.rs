@@ -201,6 +201,12 @@ impl SequenceSet {
         counts
     }
 
+    /// Mutable values of sequence `index`, for transforms that keep the
+    /// lengths. The caller must keep every value finite.
+    pub(super) fn sequence_mut(&mut self, index: usize) -> &mut [f32] {
+        &mut self.values[self.starts[index]..self.starts[index + 1]]
+    }
+
     /// Copies the sequences at `indices`, in that order, into a new set with
     /// the same name and classes. Indices may repeat. Returns
     /// [`crate::Error::Dataset`] for an empty list or an index out of range.
