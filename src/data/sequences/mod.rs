@@ -3,9 +3,11 @@
 //!
 //! The module has the [`SequenceSet`] type and loaders for `.ts` files
 //! (UEA/UCR archive), `.npy` directories and CSV files. It also has the
-//! synthetic ODE data set of the MASK study, and the study's preprocessing:
-//! l2 normalization, random step deletion and zero padding.
+//! bundled JapaneseVowels training set, the synthetic ODE data set of the
+//! MASK study, and the study's preprocessing: l2 normalization, random step
+//! deletion and zero padding.
 
+mod japanese_vowels;
 mod missing;
 mod npy_dir;
 mod ode;
@@ -15,6 +17,7 @@ mod ts;
 mod ts_header;
 mod univariate_csv;
 
+pub use japanese_vowels::load_japanese_vowels;
 pub use missing::MissingValues;
 pub use npy_dir::load_sequence_npy_dir;
 pub use ode::{generate_ode, OdeConfig};
