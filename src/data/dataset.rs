@@ -31,6 +31,40 @@ pub(crate) fn dataset_error(origin: impl fmt::Display, message: impl Into<String
     }
 }
 
+/// Checks that `class_names` is non-empty and has no repeats, and that every
+/// label is below its length. Errors name `origin`, and `item` is the word
+/// for one labelled element in them, such as "row" or "sequence".
+pub(crate) fn validate_classes(origin: &str, labels: &[u32], class_names: &[String], item: &str) -> Result<()> {
+    let n_classes = class_names.len();
+    if n_classes == 0 {
+        return Err(dataset_error(
+            origin,
+            "the data set has no class names; give one name per class",
+        ));
+    }
+    let mut seen = HashSet::with_capacity(n_classes);
+    if let Some(repeated) = class_names
+        .iter()
+        .find(|class_name| !seen.insert(class_name.as_str()))
+    {
+        return Err(dataset_error(
+            origin,
+            format!("the class name {repeated:?} appears more than once; class names must be distinct"),
+        ));
+    }
+    if let Some(index) = labels.iter().position(|&label| label as usize >= n_classes) {
+        return Err(dataset_error(
+            origin,
+            format!(
+                "the label at {item} {index} (counting from 0) is {}, but there are only {n_classes} classes, \
+                 so labels must be in 0..{n_classes}",
+                labels[index]
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Dataset {
     /// Creates a data set from row-major `features` (`labels.len()` rows of
     /// `n_features` values), one label per row and the name of each class.
@@ -108,35 +142,7 @@ impl Dataset {
     }
 
     fn validate_classes(&self) -> Result<()> {
-        let n_classes = self.class_names.len();
-        if n_classes == 0 {
-            return Err(dataset_error(
-                &self.name,
-                "the data set has no class names; give one name per class",
-            ));
-        }
-        let mut seen = HashSet::with_capacity(n_classes);
-        if let Some(repeated) = self
-            .class_names
-            .iter()
-            .find(|class_name| !seen.insert(class_name.as_str()))
-        {
-            return Err(dataset_error(
-                &self.name,
-                format!("the class name {repeated:?} appears more than once; class names must be distinct"),
-            ));
-        }
-        if let Some(row) = self.labels.iter().position(|&label| label as usize >= n_classes) {
-            return Err(dataset_error(
-                &self.name,
-                format!(
-                    "the label at row {row} (counting from 0) is {}, but there are only {n_classes} classes, \
-                     so labels must be in 0..{n_classes}",
-                    self.labels[row]
-                ),
-            ));
-        }
-        Ok(())
+        validate_classes(&self.name, &self.labels, &self.class_names, "row")
     }
 
     /// Name or short description of the data and where it came from.

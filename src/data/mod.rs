@@ -1,6 +1,7 @@
 //! Labelled data sets for classification: the [`Dataset`] type with
 //! splitting and standardization, the bundled MNIST subset and breast cancer
-//! data, MNIST IDX files, and user data in CSV or `.npy` files.
+//! data, MNIST IDX files, and user data in CSV or `.npy` files. The
+//! [`sequences`] module contains labelled sequences of different lengths.
 //!
 //! [`load_dataset`] picks a source from one string such as `mnist`,
 //! `breast-cancer`, `mnist:DIR` or a path. The bundled files are embedded in
@@ -13,6 +14,7 @@ mod gzip;
 mod idx;
 mod labels;
 mod mnist;
+pub mod sequences;
 mod spec;
 mod split;
 mod standardize;

@@ -19,7 +19,7 @@ fn below(word: u64, bound: usize) -> usize {
 
 /// Shuffles `items` in place by Fisher-Yates, taking two words of `stream`
 /// per swap.
-fn shuffle<T>(items: &mut [T], stream: PhiloxStream) {
+pub(crate) fn shuffle<T>(items: &mut [T], stream: PhiloxStream) {
     let words = stream.bits(0, 2 * items.len());
     for position in (1..items.len()).rev() {
         let word = u64::from(words[2 * position]) | (u64::from(words[2 * position + 1]) << 32);
@@ -67,6 +67,41 @@ fn validate_test_fraction(test_fraction: f64, n_samples: usize) -> Result<usize>
     Ok(test_total)
 }
 
+/// Splits the items with class `labels` into training and test indices,
+/// stratified by class, for [`Dataset::train_test_split`] and the split of
+/// sequence sets. Both index lists are sorted.
+///
+/// The test part has `ceil(test_fraction * labels.len())` items, shared
+/// among the classes in proportion to their sizes. The test items of class
+/// `c` are drawn from the Philox stream (`seed`, `c`). Returns
+/// [`Error::InvalidArgument`] unless `0 < test_fraction < 1` and both parts
+/// get at least one item.
+pub(crate) fn stratified_split(
+    labels: &[u32],
+    n_classes: usize,
+    test_fraction: f64,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let test_total = validate_test_fraction(test_fraction, labels.len())?;
+    let mut rows_by_class = vec![Vec::new(); n_classes];
+    for (row, &label) in labels.iter().enumerate() {
+        rows_by_class[label as usize].push(row);
+    }
+    let counts: Vec<usize> = rows_by_class.iter().map(Vec::len).collect();
+    let quotas = test_rows_per_class(&counts, test_total);
+
+    let mut train_rows = Vec::with_capacity(labels.len() - test_total);
+    let mut test_rows = Vec::with_capacity(test_total);
+    for (class, rows) in rows_by_class.iter_mut().enumerate() {
+        shuffle(rows, PhiloxStream::new(seed, class as u64));
+        test_rows.extend_from_slice(&rows[..quotas[class]]);
+        train_rows.extend_from_slice(&rows[quotas[class]..]);
+    }
+    train_rows.sort_unstable();
+    test_rows.sort_unstable();
+    Ok((train_rows, test_rows))
+}
+
 impl Dataset {
     /// Splits the rows into a training and a test part, stratified by class.
     ///
@@ -78,24 +113,7 @@ impl Dataset {
     /// order. Returns [`Error::InvalidArgument`] unless `0 < test_fraction < 1`
     /// and both parts get at least one row.
     pub fn train_test_split(&self, test_fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
-        let test_total = validate_test_fraction(test_fraction, self.n_samples())?;
-        let quotas = test_rows_per_class(&self.class_counts(), test_total);
-
-        let mut rows_by_class = vec![Vec::new(); self.n_classes()];
-        for (row, &label) in self.labels().iter().enumerate() {
-            rows_by_class[label as usize].push(row);
-        }
-
-        let mut train_rows = Vec::with_capacity(self.n_samples() - test_total);
-        let mut test_rows = Vec::with_capacity(test_total);
-        for (class, rows) in rows_by_class.iter_mut().enumerate() {
-            shuffle(rows, PhiloxStream::new(seed, class as u64));
-            test_rows.extend_from_slice(&rows[..quotas[class]]);
-            train_rows.extend_from_slice(&rows[quotas[class]..]);
-        }
-        train_rows.sort_unstable();
-        test_rows.sort_unstable();
-
+        let (train_rows, test_rows) = stratified_split(self.labels(), self.n_classes(), test_fraction, seed)?;
         Ok((self.subset(&train_rows)?, self.subset(&test_rows)?))
     }
 

@@ -59,7 +59,8 @@ pub fn load_npy_dir(dir: impl AsRef<Path>) -> Result<Dataset> {
     )
 }
 
-fn read_integer_labels(path: &Path) -> Result<Vec<i64>> {
+/// Reads a vector (shape `(n,)` or `(n, 1)`) of integer class labels.
+pub(crate) fn read_integer_labels(path: &Path) -> Result<Vec<i64>> {
     let array = read_f64(path)?;
     let is_vector = match array.shape.as_slice() {
         [_] => true,
