@@ -3,6 +3,7 @@
 mod info;
 mod nftk;
 mod ntk;
+mod rntk;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,9 @@ enum Command {
     /// on a data set and write its accuracy, layer weights and per-layer
     /// contributions as JSON, CSV and PNG.
     Nftk(nftk::NftkArgs),
+    /// Compute recurrent NTK and NNGP Gram matrices of variable-length
+    /// sequences (.ts, .npy, CSV, or the synthetic ODE data set).
+    Rntk(rntk::RntkArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -51,6 +55,7 @@ pub fn run() -> ExitCode {
         Command::Info(args) => info::run(&args),
         Command::Ntk(args) => ntk::run(&args),
         Command::Nftk(args) => nftk::run(&args),
+        Command::Rntk(args) => rntk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,177 @@
+//! `maso rntk`: recurrent NTK and NNGP Gram matrices of sequence sets.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use maso::data::sequences::{load_sequences_with, MissingValues, SequenceSet, SEQUENCE_SPEC_HELP};
+use maso::kernels::ntk::{Activation, NpyDtype, NpySink};
+use maso::kernels::rntk::{compute_rntk_gram, Readout, RntkConfig, SequenceInputs};
+use maso::Gpu;
+
+/// Options of `maso rntk`.
+#[derive(Debug, Args)]
+pub struct RntkArgs {
+    /// Sequences: a .ts file, a directory with X.npy (and lengths.npy, y.npy),
+    /// a CSV file, `ode[:SEED]` or `japanese-vowels`.
+    #[arg(long)]
+    sequences: String,
+    /// Second set of sequences (default: the first, computing half of the pairs).
+    #[arg(long)]
+    sequences2: Option<String>,
+    /// Number of recurrent layers L.
+    #[arg(long, visible_alias = "layers", default_value_t = 1)]
+    depth: usize,
+    /// Nonlinearity.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
+    activation: ActivationArg,
+    /// Recurrent weight scale sigma_w.
+    #[arg(long, default_value_t = std::f64::consts::SQRT_2, allow_negative_numbers = true)]
+    sw: f64,
+    /// Input weight scale sigma_u.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    su: f64,
+    /// Bias scale sigma_b.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    sb: f64,
+    /// Initial hidden state scale sigma_h.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    sh: f64,
+    /// Output weight scale sigma_v.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    sv: f64,
+    /// Read-out: the last hidden state, or the mean over all steps.
+    #[arg(long, value_enum, default_value_t = ReadoutArg::Last)]
+    readout: ReadoutArg,
+    /// Input scaling: none, each sequence to unit l2 norm, or every sequence
+    /// divided by the largest norm of its set.
+    #[arg(long, value_enum, default_value_t = NormalizeArg::None)]
+    normalize: NormalizeArg,
+    /// Fill missing values (`?` in .ts, NaN) by linear interpolation instead of failing.
+    #[arg(long)]
+    interpolate_missing: bool,
+    /// Element type of the output files.
+    #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
+    dtype: DtypeArg,
+    /// Tile edge in sequence pairs (default: sized from the adapter's limits).
+    #[arg(long)]
+    tile: Option<usize>,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ActivationArg {
+    Relu,
+    Erf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReadoutArg {
+    Last,
+    Mean,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum NormalizeArg {
+    None,
+    Unit,
+    Max,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DtypeArg {
+    F32,
+    F64,
+}
+
+/// Cumulative step offsets of a sequence set (count + 1 entries).
+pub fn step_offsets(set: &SequenceSet) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(set.n_sequences() + 1);
+    offsets.push(0);
+    for &length in set.lengths() {
+        offsets.push(offsets.last().copied().unwrap_or(0) + length);
+    }
+    offsets
+}
+
+fn load(spec: &str, args: &RntkArgs) -> Result<SequenceSet> {
+    let missing = if args.interpolate_missing { MissingValues::Interpolate } else { MissingValues::Reject };
+    let mut set = load_sequences_with(spec, missing).with_context(|| format!("accepted sequence sources: {SEQUENCE_SPEC_HELP}"))?;
+    match args.normalize {
+        NormalizeArg::None => {}
+        NormalizeArg::Unit => set.normalize_unit_l2()?,
+        NormalizeArg::Max => {
+            set.scale_by_max_norm()?;
+        }
+    }
+    Ok(set)
+}
+
+/// Loads the sequences, computes the Gram matrices into `--out` and writes
+/// `rntk.json` with the configuration and timings.
+pub fn run(args: &RntkArgs) -> Result<()> {
+    let config = RntkConfig {
+        layers: args.depth,
+        activation: match args.activation {
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Erf => Activation::Erf,
+        },
+        sw: args.sw,
+        su: args.su,
+        sb: args.sb,
+        sh: args.sh,
+        sv: args.sv,
+        readout: match args.readout {
+            ReadoutArg::Last => Readout::Last,
+            ReadoutArg::Mean => Readout::Mean,
+        },
+    };
+    config.validate()?;
+    let set1 = load(&args.sequences, args)?;
+    let set2 = args.sequences2.as_deref().map(|spec| load(spec, args)).transpose()?;
+    let offsets1 = step_offsets(&set1);
+    let offsets2 = set2.as_ref().map(step_offsets);
+    let inputs1 = SequenceInputs::new(set1.values(), &offsets1, set1.n_channels(), &args.sequences)?;
+    let inputs2 = match (&set2, &offsets2) {
+        (Some(set), Some(offsets)) => Some(SequenceInputs::new(set.values(), offsets, set.n_channels(), args.sequences2.as_deref().unwrap_or("second set"))?),
+        _ => None,
+    };
+    let (n1, n2) = (inputs1.count(), inputs2.as_ref().map_or(inputs1.count(), |s| s.count()));
+    log::info!("{}: {n1} sequences of {} channels, lengths {} to {}", set1.name(), set1.n_channels(), set1.lengths().iter().min().unwrap_or(&0), set1.max_length());
+
+    let gpu = Gpu::new()?;
+    let dtype = match args.dtype {
+        DtypeArg::F32 => NpyDtype::Float32,
+        DtypeArg::F64 => NpyDtype::Float64,
+    };
+    let names = ["nngp".to_string(), "ntk".to_string()];
+    let mut sink = NpySink::create(&args.out, &names, n1, n2, dtype)?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
+    let report = compute_rntk_gram(&gpu, &config, &inputs1, inputs2.as_ref(), args.tile, &mut sink, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+
+    let summary = serde_json::json!({
+        "config": config,
+        "sequences": args.sequences,
+        "sequences2": args.sequences2,
+        "normalize": format!("{:?}", args.normalize).to_lowercase(),
+        "shape": [n1, n2],
+        "files": sink.paths(),
+        "labels": set1.labels(),
+        "class_names": set1.class_names(),
+        "adapter": gpu.info().name,
+        "report": report,
+    });
+    let summary_path = args.out.join("rntk.json");
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?).with_context(|| format!("failed to write {}", summary_path.display()))?;
+    log::info!("wrote nngp.npy and ntk.npy ({n1} x {n2}) to {} in {:.2} s", args.out.display(), report.wall_seconds);
+    Ok(())
+}
