@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod embed;
 pub mod error;
 pub mod gpu;
 pub mod io;

@@ -1,0 +1,7 @@
+//! Embeddings from kernels and distances: kernel-induced distances, exact
+//! t-SNE on the GPU, and metrics of class separation and neighbourhood
+//! preservation.
+
+mod distances;
+
+pub use distances::{kernel_distances, kernel_distances_from_gpu, DistanceMatrix, KernelDistance, SYMMETRY_TOLERANCE};
