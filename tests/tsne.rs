@@ -272,15 +272,16 @@ fn blobs_separate_like_sklearn() {
 fn kl_divergence_matches_definition() {
     // Two points: P = 1/2 for both ordered pairs, and Q = 1/2 as well.
     let p = [0.0, 0.5, 0.5, 0.0];
-    assert!(kl_divergence(&p, &[0.0, 0.0, 3.0, 4.0], 2, 2).abs() < 1e-15);
+    assert!(kl_divergence(&p, &[0.0, 0.0, 3.0, 4.0], 2, 2).unwrap().abs() < 1e-15);
     // Three points on a line, where q follows from w = 1 / (1 + d^2).
     let p = [0.0, 0.3, 0.1, 0.3, 0.0, 0.1, 0.1, 0.1, 0.0];
     let y = [0.0, 1.0, 3.0];
     let w: [f64; 3] = [0.5, 0.1, 0.2];
     let z = 2.0 * (w[0] + w[1] + w[2]);
     let expected = 2.0 * (0.3 * (0.3 / (w[0] / z)).ln() + 0.1 * (0.1 / (w[1] / z)).ln() + 0.1 * (0.1 / (w[2] / z)).ln());
-    let got = kl_divergence(&p, &y, 3, 1);
+    let got = kl_divergence(&p, &y, 3, 1).unwrap();
     assert!((got - expected).abs() < 1e-12, "KL {got}, expected {expected}");
+    assert!(error_text(kl_divergence(&p, &y, 3, 2)).contains("expected 9 and 6"));
 }
 
 // ---------------------------------------------------------------- distances

@@ -180,6 +180,32 @@ pub fn tsne(
     drop(probabilities_f32);
 
     let learning_rate = config.learning_rate_for(n);
+    run_schedule(gpu, &optimizer, &probabilities, config, learning_rate, progress)?;
+
+    let embedding = optimizer.embedding()?;
+    let kl_divergence = kl_divergence(&probabilities, &embedding, n, dimensions)?;
+    Ok(TsneResult {
+        embedding,
+        n,
+        n_components: dimensions,
+        kl_divergence,
+        iterations: config.n_iter,
+        learning_rate,
+    })
+}
+
+/// Runs the two stages of gradient descent (early exaggeration, then the
+/// plain objective) in submissions of `config.report_every` iterations and
+/// reports progress after each.
+fn run_schedule(
+    gpu: &Gpu,
+    optimizer: &TsneOptimizer,
+    probabilities: &[f64],
+    config: &TsneConfig,
+    learning_rate: f32,
+    progress: &mut dyn FnMut(usize, Option<f64>),
+) -> Result<()> {
+    let (n, dimensions) = (optimizer.n(), optimizer.dimensions());
     let exaggeration_end = config.exaggeration_iterations.min(config.n_iter);
     let early = optimizer.step_uniform(&StepParameters {
         exaggeration: config.early_exaggeration,
@@ -211,24 +237,14 @@ pub fn tsne(
         }
         if done % config.report_every == 0 || done == config.n_iter {
             let kl = if config.report_kl {
-                Some(kl_divergence(&probabilities, &optimizer.embedding()?, n, dimensions))
+                Some(kl_divergence(probabilities, &optimizer.embedding()?, n, dimensions)?)
             } else {
                 None
             };
             progress(done, kl);
         }
     }
-
-    let embedding = optimizer.embedding()?;
-    let kl_divergence = kl_divergence(&probabilities, &embedding, n, dimensions);
-    Ok(TsneResult {
-        embedding,
-        n,
-        n_components: dimensions,
-        kl_divergence,
-        iterations: config.n_iter,
-        learning_rate,
-    })
+    Ok(())
 }
 
 /// Draws the initial embedding (row-major n x dimensions): 1e-4 times
@@ -247,8 +263,22 @@ pub fn initial_embedding(n: usize, dimensions: usize, seed: u64) -> Vec<f32> {
 /// q_ij = w_ij / sum_{k != l} w_kl and w_ij = 1 / (1 + |y_i - y_j|^2).
 ///
 /// As in scikit-learn, p and q are floored at f64 machine epsilon inside the
-/// logarithm.
-pub fn kl_divergence(probabilities: &[f64], embedding: &[f32], n: usize, dimensions: usize) -> f64 {
+/// logarithm. Errors when the slices do not have n x n and n x dimensions
+/// values.
+pub fn kl_divergence(probabilities: &[f64], embedding: &[f32], n: usize, dimensions: usize) -> Result<f64> {
+    if probabilities.len() != n * n || embedding.len() != n * dimensions {
+        return Err(Error::ShapeMismatch {
+            operation: "KL divergence",
+            message: format!(
+                "{} probabilities and {} coordinates do not fit {n} points of {dimensions} dimensions \
+                 (expected {} and {})",
+                probabilities.len(),
+                embedding.len(),
+                n * n,
+                n * dimensions
+            ),
+        });
+    }
     let kernel = |i: usize, j: usize| {
         let (a, b) = (&embedding[i * dimensions..(i + 1) * dimensions], &embedding[j * dimensions..(j + 1) * dimensions]);
         let distance2: f64 = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
@@ -268,5 +298,5 @@ pub fn kl_divergence(probabilities: &[f64], embedding: &[f32], n: usize, dimensi
             divergence += p * (p.max(f64::EPSILON) / q).ln();
         }
     }
-    divergence
+    Ok(divergence)
 }
