@@ -9,6 +9,7 @@
 
 pub mod data;
 pub mod decomposition;
+pub mod embed;
 pub mod error;
 pub mod gpu;
 pub mod io;
