@@ -1,6 +1,7 @@
 //! Command-line front end: argument parsing and one module per subcommand.
 
 mod info;
+mod mask;
 mod nftk;
 mod ntk;
 mod rntk;
@@ -40,6 +41,9 @@ enum Command {
     /// Compute recurrent NTK and NNGP Gram matrices of variable-length
     /// sequences (.ts, .npy, CSV, or the synthetic ODE data set).
     Rntk(rntk::RntkArgs),
+    /// Run the MASK study: RNTK kernel PCA and kernel t-SNE of sequences
+    /// against PCA and t-SNE of the zero-padded sequences, with scores.
+    Mask(mask::MaskArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -56,6 +60,7 @@ pub fn run() -> ExitCode {
         Command::Ntk(args) => ntk::run(&args),
         Command::Nftk(args) => nftk::run(&args),
         Command::Rntk(args) => rntk::run(&args),
+        Command::Mask(args) => mask::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

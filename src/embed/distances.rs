@@ -22,7 +22,8 @@ use crate::ops::Matrix;
 pub const SYMMETRY_TOLERANCE: f64 = 1e-5;
 
 /// The distance that [`kernel_distances`] derives from a kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum KernelDistance {
     /// sqrt(max(0, Kxx + Kyy - 2 Kxy)): the Euclidean distance between the
     /// feature vectors. Needs a non-negative diagonal.

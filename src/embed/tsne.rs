@@ -28,7 +28,7 @@ const INITIAL_EMBEDDING_STREAM: u64 = 0x75_6e_65;
 const INITIAL_STANDARD_DEVIATION: f32 = 1e-4;
 
 /// Step size of gradient descent.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub enum LearningRate {
     /// max(n / early_exaggeration / 4, 50), scikit-learn's "auto".
     Auto,
@@ -37,7 +37,7 @@ pub enum LearningRate {
 }
 
 /// Settings of [`tsne`]. The defaults are scikit-learn's.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TsneConfig {
     /// Dimensions of the embedding (default 2).
     pub n_components: usize,

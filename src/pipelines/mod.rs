@@ -1,4 +1,5 @@
 //! Research pipelines: each is a function from a configuration to a result
 //! struct, with no printing inside.
 
+pub mod mask;
 pub mod nftk;

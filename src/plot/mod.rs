@@ -241,3 +241,63 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         .map_err(|e| plot_error(path, e))?;
     root.present().map_err(|e| plot_error(path, e))
 }
+
+/// One panel of [`scatter_grid`]: a title and 2-D points with class labels.
+pub struct ScatterPanel<'a> {
+    /// Panel title.
+    pub title: &'a str,
+    /// Row-major n x 2 coordinates.
+    pub points: &'a [f64],
+    /// Class of each point (index into the class names).
+    pub labels: &'a [u32],
+}
+
+/// Draws panels of 2-D scatter plots in a grid with `columns` columns, each
+/// point coloured by its class, and a shared legend of `class_names`.
+pub fn scatter_grid(path: &Path, title: &str, panels: &[ScatterPanel], columns: usize, class_names: &[String]) -> Result<()> {
+    register_font()?;
+    if panels.is_empty() || columns == 0 {
+        return Err(plot_error(path, "a scatter grid needs at least one panel and one column"));
+    }
+    for panel in panels {
+        if panel.points.len() != 2 * panel.labels.len() {
+            return Err(plot_error(path, format!("panel {:?} has {} coordinates for {} labels", panel.title, panel.points.len(), panel.labels.len())));
+        }
+    }
+    let rows = panels.len().div_ceil(columns);
+    let root = BitMapBackend::new(path, (480 * columns as u32, 420 * rows as u32 + 70)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let (header, body) = root.split_vertically(70);
+    header
+        .draw(&Text::new(title.to_string(), (12, 8), font(20)))
+        .map_err(|e| plot_error(path, e))?;
+    for (c, name) in class_names.iter().enumerate() {
+        let x = 12 + 140 * c as i32;
+        header.draw(&Circle::new((x + 6, 48), 5, series_colour(c).filled())).map_err(|e| plot_error(path, e))?;
+        header.draw(&Text::new(name.clone(), (x + 16, 40), font(14))).map_err(|e| plot_error(path, e))?;
+    }
+
+    for (panel, area) in panels.iter().zip(body.split_evenly((rows, columns))) {
+        let xs = panel.points.iter().step_by(2);
+        let ys = panel.points.iter().skip(1).step_by(2);
+        let (x_low, x_high) = xs.fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let (y_low, y_high) = ys.fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let x_pad = (x_high - x_low).max(1e-12) * 0.05;
+        let y_pad = (y_high - y_low).max(1e-12) * 0.05;
+        let mut chart = ChartBuilder::on(&area)
+            .caption(panel.title, font(16))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(48)
+            .build_cartesian_2d((x_low - x_pad)..(x_high + x_pad), (y_low - y_pad)..(y_high + y_pad))
+            .map_err(|e| plot_error(path, e))?;
+        chart.configure_mesh().label_style(font(11)).draw().map_err(|e| plot_error(path, e))?;
+        let points = panel
+            .points
+            .chunks(2)
+            .zip(panel.labels)
+            .map(|(xy, &label)| Circle::new((xy[0], xy[1]), 3, series_colour(label as usize).filled()));
+        chart.draw_series(points).map_err(|e| plot_error(path, e))?;
+    }
+    root.present().map_err(|e| plot_error(path, e))
+}

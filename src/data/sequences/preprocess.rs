@@ -13,6 +13,8 @@ use crate::random::PhiloxStream;
 /// train/test split (the class labels) and of [`super::generate_ode`]
 /// (below 2^33), so reusing one seed for all three draws unrelated numbers.
 const DELETION_STREAM_BASE: u64 = 1 << 40;
+/// Philox stream ids of `drop_steps_independently`, one per sequence.
+const INDEPENDENT_DELETION_STREAM_BASE: u64 = 1 << 41;
 
 impl SequenceSet {
     /// Euclidean norm of each sequence over all its steps and channels,
@@ -112,6 +114,47 @@ impl SequenceSet {
             self.labels().to_vec(),
             self.class_names().to_vec(),
         )?;
+        Ok((set, deleted_total))
+    }
+
+    /// Deletes each step independently with probability `probability`,
+    /// keeping the order of the rest, and returns the new set and the number
+    /// of steps deleted in total.
+    ///
+    /// Unlike [`SequenceSet::delete_random_steps`], lengths then vary
+    /// (binomially) from sequence to sequence, which is how the MASK study
+    /// made its equal-length synthetic series unequal. Step `t` of sequence
+    /// `i` is deleted when word `t` of the Philox stream (`seed`, 2^41 + `i`)
+    /// maps to a uniform value below `probability`. A sequence that would
+    /// lose every step keeps its last one. Returns
+    /// [`Error::InvalidArgument`] unless `0 <= probability < 1`.
+    pub fn drop_steps_independently(&self, probability: f64, seed: u64) -> Result<(SequenceSet, usize)> {
+        if !(0.0..1.0).contains(&probability) {
+            return Err(Error::InvalidArgument {
+                name: "probability",
+                value: probability.to_string(),
+                expected: "a deletion probability in [0, 1), such as 0.2".into(),
+            });
+        }
+        let n_channels = self.n_channels();
+        let mut sequences = Vec::with_capacity(self.n_sequences());
+        let mut deleted_total = 0;
+        for index in 0..self.n_sequences() {
+            let length = self.length(index);
+            let draws = PhiloxStream::new(seed, INDEPENDENT_DELETION_STREAM_BASE + index as u64).uniform(0, length);
+            let mut kept_steps: Vec<usize> = (0..length).filter(|&t| f64::from(draws[t]) >= probability).collect();
+            if kept_steps.is_empty() {
+                kept_steps.push(length - 1);
+            }
+            let sequence = self.sequence(index);
+            let mut kept = Vec::with_capacity(kept_steps.len() * n_channels);
+            for &step in &kept_steps {
+                kept.extend_from_slice(&sequence[step * n_channels..(step + 1) * n_channels]);
+            }
+            deleted_total += length - kept_steps.len();
+            sequences.push(kept);
+        }
+        let set = SequenceSet::new(self.name(), sequences, n_channels, self.labels().to_vec(), self.class_names().to_vec())?;
         Ok((set, deleted_total))
     }
 
