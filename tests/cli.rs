@@ -120,3 +120,41 @@ fn nftk_reports_unknown_dataset() {
     let message = run_err(maso().args(["nftk", "--dataset", "breast-cancer", "--train", "600", "--test", "100", "--out"]).arg(directory.join("out")));
     assert!(message.contains("569"), "{message}");
 }
+
+#[test]
+fn rntk_writes_gram_files() {
+    let directory = scratch("rntk");
+    let out = directory.join("out");
+    run_ok(maso().args(["rntk", "--sequences", "japanese-vowels", "--normalize", "unit", "--depth", "2", "--readout", "mean", "--out"]).arg(&out));
+    for name in ["nngp", "ntk"] {
+        let array = maso::io::npy::read_f64(out.join(format!("{name}.npy"))).unwrap();
+        assert_eq!(array.shape, vec![270, 270], "{name}");
+        assert!(array.data.iter().all(|v| v.is_finite()), "{name}");
+    }
+    let bad = directory.join("bad.ts");
+    std::fs::write(&bad, "@problemName bad\n@univariate false\n@dimensions 2\n@classLabel true a b\n@data\n1,2:3,4:a\n1,2,3:b\n").unwrap();
+    let message = run_err(maso().arg("rntk").arg("--sequences").arg(&bad).arg("--out").arg(&out));
+    assert!(message.contains("bad.ts"), "{message}");
+}
+
+#[test]
+fn mask_writes_embeddings_figure_and_report() {
+    let directory = scratch("mask");
+    let out = directory.join("out");
+    run_ok(maso().args(["mask", "--data", "ode", "--seed", "1", "--iterations", "300", "--out"]).arg(&out));
+    for name in ["embeddings.csv", "mask.png", "report.json", "rntk_ntk.npy"] {
+        assert!(out.join(name).is_file(), "{name} missing");
+    }
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let embeddings = report["embeddings"].as_array().unwrap();
+    assert_eq!(embeddings.len(), 4);
+    for embedding in embeddings {
+        for key in ["knn_accuracy", "silhouette", "trustworthiness"] {
+            assert!(embedding[key].as_f64().unwrap().is_finite(), "{key} of {}", embedding["name"]);
+        }
+    }
+    let csv = std::fs::read_to_string(out.join("embeddings.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 201);
+    let message = run_err(maso().args(["mask", "--data", "ode", "--perplexity", "500", "--out"]).arg(&out));
+    assert!(message.contains("perplexity"), "{message}");
+}
