@@ -11,6 +11,7 @@ pub mod data;
 pub mod decomposition;
 pub mod embed;
 pub mod error;
+pub mod generative;
 pub mod gpu;
 pub mod io;
 pub mod nn;
