@@ -9,12 +9,14 @@
 mod chains;
 mod distributions;
 mod gaussian;
+mod gmm;
 mod loops;
 mod statistics;
 
 pub use distributions::{grid_mixture_modes, recovered_modes, RealDistribution, GRID_MODE_STD};
 pub use chains::{run_gaussian_chains, ChainGeneration};
 pub use gaussian::Gaussian;
+pub use gmm::{GaussianMixture, GmmOptions};
 pub use loops::{run_loop, GenerationRecord, LoopConfig, LoopFamily, SyntheticSource};
 pub use statistics::{combine_statistics, part_statistics, PartStatistics};
 
