@@ -56,7 +56,7 @@ fn layer_gradient(config: &MlpConfig, weights: &[Vec<f64>], biases: &[Vec<f64>],
     let step = 1e-6;
     let mut gradient = Vec::new();
     for index in 0..weights[layer].len() + biases[layer].len() {
-        let mut evaluate = |delta: f64| {
+        let evaluate = |delta: f64| {
             let (mut w, mut b) = (weights.to_vec(), biases.to_vec());
             if index < w[layer].len() {
                 w[layer][index] += delta;

@@ -36,7 +36,7 @@ fn assert_zero_mean(values: &[f64], what: &str) {
 fn trace_decays_geometrically_with_lambda() {
     let lambda = 0.8;
     let truth = Gaussian::standard(3).unwrap();
-    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, 50, lambda, 6, 1), 400, &mut |_| {}).unwrap();
+    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, 50, lambda, 6, 1), 400, &mut |_, _| Ok(())).unwrap();
     for t in 1..history.len() {
         // E[tr S_{t+1} | S_t] = lambda tr S_t, so tr S_{t+1} - lambda tr S_t has mean 0.
         let differences: Vec<f64> = (0..400).map(|c| history[t].traces[c] - lambda * history[t - 1].traces[c]).collect();
@@ -51,7 +51,7 @@ fn trace_decays_geometrically_with_lambda() {
 fn mean_steps_have_covariance_lambda_sigma_over_n() {
     let (lambda, n) = (0.6, 40);
     let truth = Gaussian::standard(2).unwrap();
-    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, n, lambda, 4, 2), 500, &mut |_| {}).unwrap();
+    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, n, lambda, 4, 2), 500, &mut |_, _| Ok(())).unwrap();
     for t in 1..history.len() {
         // E[|mu_{t+1} - mu_t|^2 | S_t] = lambda tr S_t / n.
         let residuals: Vec<f64> = (0..500)
@@ -67,7 +67,7 @@ fn mean_steps_have_covariance_lambda_sigma_over_n() {
 #[test]
 fn covariance_collapses_even_without_bias() {
     let truth = Gaussian::standard(1).unwrap();
-    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, 10, 1.0, 120, 3), 50, &mut |_| {}).unwrap();
+    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, 10, 1.0, 120, 3), 50, &mut |_, _| Ok(())).unwrap();
     // The log variance drifts down by about 1/(n - 1) = 0.11 per generation,
     // although the expected variance stays 1 (a few chains keep large ones).
     assert!(median(&history.last().unwrap().traces) < 1e-3, "median variance after 120 generations: {}", median(&history.last().unwrap().traces));
@@ -88,7 +88,7 @@ fn digamma(mut x: f64) -> f64 {
 fn log_variance_falls_by_log_lambda_minus_one_over_n() {
     let (lambda, n, chains) = (0.7, 20usize, 600);
     let truth = Gaussian::standard(1).unwrap();
-    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, n, lambda, 6, 4), chains, &mut |_| {}).unwrap();
+    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, n, lambda, 6, 4), chains, &mut |_, _| Ok(())).unwrap();
     // log S_{t+1} - log S_t = log lambda + log(chi2_{n-1} / (n - 1)), whose
     // mean is log lambda + digamma((n - 1) / 2) + log(2 / (n - 1)).
     let exact = lambda.ln() + digamma((n as f64 - 1.0) / 2.0) + (2.0 / (n as f64 - 1.0)).ln();
@@ -109,7 +109,7 @@ fn fresh_limit(dim: usize, chains: usize, generations: usize) {
     let truth = Gaussian::standard(dim).unwrap();
     let run = |initial: usize| {
         let config = LoopConfig { family: LoopFamily::Fresh, n_real: 100, n_synthetic: 900, n_initial: initial, lambda: 1.0, generations, seed: 5 };
-        run_gaussian_chains(gpu(), &truth, &config, chains, &mut |_| {}).unwrap()
+        run_gaussian_chains(gpu(), &truth, &config, chains, &mut |_, _| Ok(())).unwrap()
     };
     let small = run(100);
     let large = run(1000);
@@ -134,7 +134,7 @@ fn fresh_data_limit_ignores_initial_size_d100() {
 #[test]
 fn augmentation_keeps_covariance_away_from_zero() {
     let truth = Gaussian::standard(2).unwrap();
-    let run = |family| run_gaussian_chains(gpu(), &truth, &config(family, 20, 1.0, 50, 6), 30, &mut |_| {}).unwrap();
+    let run = |family| run_gaussian_chains(gpu(), &truth, &config(family, 20, 1.0, 50, 6), 30, &mut |_, _| Ok(())).unwrap();
     let last_model = run(LoopFamily::Augment(SyntheticSource::LastModel));
     let all_models = run(LoopFamily::Augment(SyntheticSource::AllModels));
     let synthetic = run(LoopFamily::FullySynthetic);
@@ -150,9 +150,9 @@ fn augmentation_keeps_covariance_away_from_zero() {
 fn invalid_loop_settings_are_rejected() {
     let truth = Gaussian::standard(2).unwrap();
     for (lambda, needle) in [(0.0, "lambda"), (1.5, "lambda"), (f64::NAN, "lambda")] {
-        let message = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::Fresh, 10, lambda, 2, 0), 2, &mut |_| {}).unwrap_err().to_string();
+        let message = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::Fresh, 10, lambda, 2, 0), 2, &mut |_, _| Ok(())).unwrap_err().to_string();
         assert!(message.contains(needle), "{message}");
     }
-    let message = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::Fresh, 1, 1.0, 2, 0), 2, &mut |_| {}).unwrap_err().to_string();
+    let message = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::Fresh, 1, 1.0, 2, 0), 2, &mut |_, _| Ok(())).unwrap_err().to_string();
     assert!(message.contains("at least 2 real points"), "{message}");
 }

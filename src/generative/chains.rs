@@ -79,13 +79,14 @@ fn draw_statistics(gpu: &Gpu, dim: usize, draws: &[(usize, &Gaussian, usize, f64
 }
 
 /// Runs `chains` independent Gaussian loops against the real Gaussian
-/// `truth`; `progress` sees each generation as it completes.
+/// `truth`; `progress` sees each generation's summary and models as it
+/// completes, and may stop the run by returning an error.
 pub fn run_gaussian_chains(
     gpu: &Gpu,
     truth: &Gaussian,
     config: &LoopConfig,
     chains: usize,
-    progress: &mut dyn FnMut(&ChainGeneration),
+    progress: &mut dyn FnMut(&ChainGeneration, &[Gaussian]) -> Result<()>,
 ) -> Result<Vec<ChainGeneration>> {
     config.validate()?;
     if chains == 0 {
@@ -106,7 +107,7 @@ pub fn run_gaussian_chains(
     let mut pools: Vec<Option<PartStatistics>> = vec![None; chains];
     let mut models: Vec<Gaussian> = first.iter().map(Gaussian::from_statistics).collect::<Result<_>>()?;
     let mut history = vec![summarise(1, &models, truth)];
-    progress(&history[0]);
+    progress(&history[0], &models)?;
 
     for generation in 2..=config.generations {
         let mut draws: Vec<(usize, &Gaussian, usize, f64, PhiloxStream)> = (0..chains)
@@ -137,7 +138,7 @@ pub fn run_gaussian_chains(
         }
         models = next;
         history.push(summarise(generation, &models, truth));
-        progress(history.last().expect("just pushed"));
+        progress(history.last().expect("just pushed"), &models)?;
     }
     Ok(history)
 }
