@@ -156,3 +156,20 @@ fn invalid_loop_settings_are_rejected() {
     let message = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::Fresh, 1, 1.0, 2, 0), 2, &mut |_, _| Ok(())).unwrap_err().to_string();
     assert!(message.contains("at least 2 real points"), "{message}");
 }
+
+#[test]
+fn chain_draws_follow_their_philox_streams() {
+    // Generation 1 of chain c draws from stream (seed, c << 32 | 1 << 4);
+    // with the standard normal as truth the points are the stream's normals.
+    let (n, dim, seed) = (37usize, 3usize, 11u64);
+    let truth = Gaussian::standard(dim).unwrap();
+    let history = run_gaussian_chains(gpu(), &truth, &config(LoopFamily::FullySynthetic, n, 1.0, 1, seed), 3, &mut |_, _| Ok(())).unwrap();
+    for chain in 0..3u64 {
+        let normals = maso::random::PhiloxStream::new(seed, (chain << 32) | (1 << 4)).normal(0, n * dim);
+        for f in 0..dim {
+            let expected: f64 = (0..n).map(|i| f64::from(normals[i * dim + f])).sum::<f64>() / n as f64;
+            let got = history[0].means[chain as usize][f];
+            assert!((got - expected).abs() < 1e-5, "chain {chain}, coordinate {f}: {got} vs {expected}");
+        }
+    }
+}

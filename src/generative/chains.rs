@@ -1,21 +1,21 @@
 //! Many independent Gaussian self-consuming chains advanced together on the
 //! GPU, for Monte Carlo averages of the loop.
 //!
-//! Each generation records, for every chain, its draws (real and synthetic)
-//! and their statistics (mean and centred second moment) into one command
-//! buffer per group of chains, reads all statistics back at once, and fits
-//! the next Gaussians on the host in float64. A fitted Gaussian only needs
+//! Each generation draws every chain's points and computes their statistics
+//! (mean and centred second moment) in four dispatches for all chains
+//! together (`shaders/gaussian_chains.wgsl`), reads the statistics back at
+//! once, and fits the next Gaussians on the host in float64. A fitted Gaussian only needs
 //! these statistics, so the pooled data of "augment with all models" never
 //! has to be kept: the pool's statistics are combined instead.
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::generative::gaussian::{record_samples, wasserstein2_squared};
-use crate::generative::statistics::{combine_statistics, record_part_statistics, PartStatistics};
+use crate::generative::gaussian::wasserstein2_squared;
+use crate::generative::statistics::{combine_statistics, PartStatistics};
 use crate::generative::{Gaussian, LoopConfig, LoopFamily, SyntheticSource};
-use crate::gpu::{Gpu, GpuBuffer};
-use crate::random::PhiloxStream;
+use crate::gpu::{grid_1d, Gpu, GpuBuffer};
+use crate::shaders;
 
 /// The state of every chain after one generation.
 #[derive(Debug, Clone, Serialize)]
@@ -37,43 +37,78 @@ impl ChainGeneration {
     }
 }
 
-/// Floats of samples recorded per submission; larger generations are split
-/// into groups of chains.
-const FLOATS_PER_SUBMISSION: usize = 1 << 24;
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct ChainParams {
+    chains: u32,
+    count: u32,
+    dimension: u32,
+    padding0: u32,
+    key: [u32; 2],
+    scale: f32,
+    padding1: f32,
+}
 
-/// Draws the parts described by (chain, mean, factor, count, lambda,
-/// stream) on the GPU and returns their statistics.
-fn draw_statistics(gpu: &Gpu, dim: usize, draws: &[(usize, &Gaussian, usize, f64, PhiloxStream)]) -> Result<Vec<PartStatistics>> {
-    let mut statistics = Vec::with_capacity(draws.len());
-    let stride = dim + dim * dim;
-    let mut start = 0;
-    while start < draws.len() {
-        let mut end = start;
-        let mut floats = 0;
-        while end < draws.len() && (end == start || floats + draws[end].2 * dim <= FLOATS_PER_SUBMISSION) {
-            floats += draws[end].2 * dim;
-            end += 1;
-        }
-        let group = &draws[start..end];
-        let results: GpuBuffer<f32> = gpu.create_buffer(group.len() * stride, "chain statistics")?;
+/// Draws `count` points for each of `models` (chain i from its Philox stream
+/// `streams[i]` under key `seed`) and returns every draw's statistics. All
+/// chains of a group go through four dispatches (`shaders/gaussian_chains.wgsl`).
+fn draw_statistics(gpu: &Gpu, dim: usize, models: &[&Gaussian], count: usize, lambda: f64, seed: u64, streams: &[u64]) -> Result<Vec<PartStatistics>> {
+    let per_chain = count * dim;
+    let binding_floats = (gpu.max_storage_binding_bytes() / 4) as usize;
+    let group_size = (binding_floats / per_chain.max(dim * dim).max(1)).clamp(1, models.len().max(1));
+    if per_chain > binding_floats {
+        return Err(Error::ExceedsLimit {
+            what: format!("one chain's draw of {count} points in {dim} dimensions"),
+            requested: per_chain as u64 * 4,
+            limit: gpu.max_storage_binding_bytes(),
+            limit_name: "max_storage_buffer_binding_size",
+        });
+    }
+    let mut statistics = Vec::with_capacity(models.len());
+    for (group, group_streams) in models.chunks(group_size).zip(streams.chunks(group_size)) {
+        let chains = group.len();
+        let means: Vec<f32> = group.iter().flat_map(|m| m.mean.iter().map(|&v| v as f32)).collect();
+        let factors: Vec<f32> = group.iter().flat_map(|m| m.factor.iter().map(|&v| v as f32)).collect();
+        let stream_words: Vec<u32> = group_streams.iter().flat_map(|&s| [s as u32, (s >> 32) as u32]).collect();
+        let means = gpu.upload(&means, "chain means")?;
+        let factors = gpu.upload(&factors, "chain factors")?;
+        let stream_words = gpu.upload(&stream_words, "chain streams")?;
+        let samples: GpuBuffer<f32> = gpu.create_buffer(chains * per_chain, "chain samples")?;
+        let sample_means: GpuBuffer<f32> = gpu.create_buffer(chains * dim, "chain sample means")?;
+        let moments: GpuBuffer<f32> = gpu.create_buffer(chains * dim * dim, "chain moments")?;
+
         let mut recorder = gpu.recorder("gaussian chains generation");
-        for (slot, &(_, gaussian, count, lambda, stream)) in group.iter().enumerate() {
-            let samples = record_samples(&mut recorder, &gaussian.mean, &gaussian.factor, count, lambda, stream)?;
-            let (mean, m2) = record_part_statistics(&mut recorder, &samples)?;
-            recorder.copy(&mean, 0, &results, slot * stride, dim)?;
-            recorder.copy(m2.buffer(), 0, &results, slot * stride + dim, dim * dim)?;
+        let params = recorder.uniform(&ChainParams {
+            chains: chains as u32,
+            count: count as u32,
+            dimension: dim as u32,
+            padding0: 0,
+            key: [seed as u32, (seed >> 32) as u32],
+            scale: lambda.sqrt() as f32,
+            padding1: 0.0,
+        })?;
+        let stages: [(&str, &[u32], usize); 4] = [
+            ("chain_noise", &[2, 3, 6], chains * per_chain.div_ceil(4)),
+            ("chain_transform", &[0, 1, 3, 6], chains * count),
+            ("chain_means", &[3, 4, 6], chains * dim),
+            ("chain_moments", &[3, 4, 5, 6], chains * dim * dim),
+        ];
+        let buffers = [means.raw(), factors.raw(), stream_words.raw(), samples.raw(), sample_means.raw(), moments.raw(), &params];
+        for (entry, bindings, items) in stages {
+            let kernel = gpu.kernel(&shaders::GAUSSIAN_CHAINS, entry, &[])?;
+            let entries: Vec<(u32, &wgpu::Buffer)> = bindings.iter().map(|&b| (b, buffers[b as usize])).collect();
+            recorder.dispatch(&kernel, &entries, grid_1d(gpu, items, entry)?, entry)?;
         }
         recorder.submit()?;
-        let values = gpu.read(&results)?;
-        for (slot, &(_, _, count, _, _)) in group.iter().enumerate() {
-            let block = &values[slot * stride..(slot + 1) * stride];
+        let mean_values = gpu.read(&sample_means)?;
+        let moment_values = gpu.read(&moments)?;
+        for c in 0..chains {
             statistics.push(PartStatistics {
                 count,
-                mean: block[..dim].iter().map(|&v| f64::from(v)).collect(),
-                m2: block[dim..].iter().map(|&v| f64::from(v)).collect(),
+                mean: mean_values[c * dim..(c + 1) * dim].iter().map(|&v| f64::from(v)).collect(),
+                m2: moment_values[c * dim * dim..(c + 1) * dim * dim].iter().map(|&v| f64::from(v)).collect(),
             });
         }
-        start = end;
     }
     Ok(statistics)
 }
@@ -93,16 +128,15 @@ pub fn run_gaussian_chains(
         return Err(Error::InvalidArgument { name: "chains", value: "0".into(), expected: "at least 1 chain".into() });
     }
     let dim = truth.dim();
-    let stream = |chain: usize, generation: usize, purpose: u64| {
-        let (seed, id) = config.stream(chain as u64, generation, purpose);
-        PhiloxStream::new(seed, id)
-    };
+    let stream = |chain: usize, generation: usize, purpose: u64| config.stream(chain as u64, generation, purpose).1;
+    let seed = config.seed;
     let augment = matches!(config.family, LoopFamily::Augment(_));
     let first_size = if augment { config.n_real } else { config.n_initial };
 
     // Generation 1: every chain fits its own real draw.
-    let draws: Vec<_> = (0..chains).map(|c| (c, truth, first_size, 1.0, stream(c, 1, 0))).collect();
-    let first = draw_statistics(gpu, dim, &draws)?;
+    let truths = vec![truth; chains];
+    let first_streams: Vec<u64> = (0..chains).map(|c| stream(c, 1, 0)).collect();
+    let first = draw_statistics(gpu, dim, &truths, first_size, 1.0, seed, &first_streams)?;
     let fixed_real = first.clone();
     let mut pools: Vec<Option<PartStatistics>> = vec![None; chains];
     let mut models: Vec<Gaussian> = first.iter().map(Gaussian::from_statistics).collect::<Result<_>>()?;
@@ -110,13 +144,13 @@ pub fn run_gaussian_chains(
     progress(&history[0], &models)?;
 
     for generation in 2..=config.generations {
-        let mut draws: Vec<(usize, &Gaussian, usize, f64, PhiloxStream)> = (0..chains)
-            .map(|c| (c, &models[c], config.n_synthetic, config.lambda, stream(c, generation, 1)))
-            .collect();
+        let model_refs: Vec<&Gaussian> = models.iter().collect();
+        let synthetic_streams: Vec<u64> = (0..chains).map(|c| stream(c, generation, 1)).collect();
+        let mut parts = draw_statistics(gpu, dim, &model_refs, config.n_synthetic, config.lambda, seed, &synthetic_streams)?;
         if config.family == LoopFamily::Fresh {
-            draws.extend((0..chains).map(|c| (c, truth, config.n_real, 1.0, stream(c, generation, 0))));
+            let real_streams: Vec<u64> = (0..chains).map(|c| stream(c, generation, 0)).collect();
+            parts.extend(draw_statistics(gpu, dim, &truths, config.n_real, 1.0, seed, &real_streams)?);
         }
-        let parts = draw_statistics(gpu, dim, &draws)?;
         let mut next = Vec::with_capacity(chains);
         for c in 0..chains {
             let synthetic = parts[c].clone();
