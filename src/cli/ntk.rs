@@ -8,8 +8,25 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::io::npy;
 use maso::kernels::ntk::{
-    component_names, compute_ntk_gram, Activation, GramOptions, Inputs, NpyDtype, NpySink, NtkConfig, Parameterization,
+    component_names, compute_ntk_gram_selected, Activation, GramOptions, Inputs, NpyDtype, NpySink, NtkConfig, Parameterization,
 };
+use maso::kernels::shard::{Fingerprint, Shard, TileManifest};
+use maso::kernels::tiling::TileSelection;
+
+/// Tile edge of sharded runs, fixed so that shards on different adapters agree.
+pub const SHARDED_TILE: usize = 1024;
+
+/// Hash of everything that determines the output files, so that a manifest
+/// left by other inputs or settings is recognised.
+fn fingerprint(config: &NtkConfig, x1: &[f32], x2: Option<&[f32]>, per_layer: bool, tile: Option<usize>, dtype: NpyDtype) -> Fingerprint {
+    let mut hash = Fingerprint::default();
+    hash.update(serde_json::to_string(config).unwrap_or_default().as_bytes());
+    hash.update(bytemuck::cast_slice(x1));
+    hash.update(&[u8::from(x2.is_some())]);
+    hash.update(bytemuck::cast_slice(x2.unwrap_or(&[])));
+    hash.update(format!("{per_layer} {tile:?} {dtype:?}").as_bytes());
+    hash
+}
 use maso::Gpu;
 
 /// Options of `maso ntk`.
@@ -45,9 +62,15 @@ pub struct NtkArgs {
     /// Skip the per-layer terms layer_<h>.npy.
     #[arg(long)]
     no_layers: bool,
-    /// Tile edge in entries (default: sized from the adapter's limits).
+    /// Tile edge in entries (default: sized from the adapter's limits, or
+    /// 1024 with --shard so that every shard sees the same tile grid).
     #[arg(long)]
     tile: Option<usize>,
+    /// Compute only shard I of N (numbered from 0, as Slurm array tasks are)
+    /// into shared output files; tiles listed in DIR/manifest.tiles are
+    /// skipped, so a rerun resumes.
+    #[arg(long)]
+    shard: Option<String>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -109,7 +132,19 @@ pub fn run(args: &NtkArgs) -> Result<()> {
         DtypeArg::F32 => NpyDtype::Float32,
         DtypeArg::F64 => NpyDtype::Float64,
     };
-    let mut sink = NpySink::create(&args.out, &names, n1, n2, dtype)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let tile = match (shard, args.tile) {
+        (Some(_), None) => Some(SHARDED_TILE),
+        (_, tile) => tile,
+    };
+    let mut manifest = match shard {
+        Some(_) => Some(TileManifest::open(&args.out, &fingerprint(&config, &x1_values, x2_data.as_ref().map(|d| d.0 .2.as_slice()), per_layer, tile, dtype))?),
+        None => None,
+    };
+    let mut sink = match shard {
+        Some(_) => NpySink::open_shared(&args.out, &names, n1, n2, dtype)?,
+        None => NpySink::create(&args.out, &names, n1, n2, dtype)?,
+    };
     log::info!(
         "computing {} Gram matrices of {n1} x {n2} ({} per file) into {}",
         names.len(),
@@ -119,8 +154,9 @@ pub fn run(args: &NtkArgs) -> Result<()> {
 
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
-    let options = GramOptions { per_layer, tile: args.tile };
-    let report = compute_ntk_gram(&gpu, &config, &x1, x2.as_ref(), &options, &mut sink, &mut |done, total| {
+    let options = GramOptions { per_layer, tile };
+    let selection = TileSelection { shard: shard.unwrap_or_default(), manifest: manifest.as_mut() };
+    let report = compute_ntk_gram_selected(&gpu, &config, &x1, x2.as_ref(), &options, &mut sink, selection, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
@@ -132,13 +168,17 @@ pub fn run(args: &NtkArgs) -> Result<()> {
         "x2": args.x2,
         "shape": [n1, n2],
         "dtype": format!("{dtype:?}"),
+        "shard": shard,
         "files": sink.paths(),
         "adapter": gpu.info().name,
         "backend": format!("{:?}", gpu.info().backend),
         "report": report,
         "entries_per_second": (n1 * n2) as f64 / report.wall_seconds.max(1e-12),
     });
-    let summary_path = args.out.join("ntk.json");
+    let summary_path = match shard {
+        Some(shard) => args.out.join(format!("ntk.shard-{}-of-{}.json", shard.index, shard.count)),
+        None => args.out.join("ntk.json"),
+    };
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)
         .with_context(|| format!("failed to write {}", summary_path.display()))?;
     log::info!(

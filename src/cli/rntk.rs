@@ -8,7 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::data::sequences::{load_sequences_with, MissingValues, SequenceSet, SEQUENCE_SPEC_HELP};
 use maso::kernels::ntk::{Activation, NpyDtype, NpySink};
-use maso::kernels::rntk::{compute_rntk_gram, Readout, RntkConfig, SequenceInputs};
+use maso::kernels::rntk::{compute_rntk_gram_selected, Readout, RntkConfig, SequenceInputs};
+use maso::kernels::shard::{Fingerprint, Shard, TileManifest};
+use maso::kernels::tiling::TileSelection;
 use maso::Gpu;
 
 /// Options of `maso rntk`.
@@ -55,9 +57,15 @@ pub struct RntkArgs {
     /// Element type of the output files.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     dtype: DtypeArg,
-    /// Tile edge in sequence pairs (default: sized from the adapter's limits).
+    /// Tile edge in sequence pairs (default: sized from the adapter's
+    /// limits, or 1024 with --shard so that every shard sees the same grid).
     #[arg(long)]
     tile: Option<usize>,
+    /// Compute only shard I of N (numbered from 0, as Slurm array tasks are)
+    /// into shared output files; tiles listed in DIR/manifest.tiles are
+    /// skipped, so a rerun resumes.
+    #[arg(long)]
+    shard: Option<String>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -149,10 +157,38 @@ pub fn run(args: &RntkArgs) -> Result<()> {
         DtypeArg::F64 => NpyDtype::Float64,
     };
     let names = ["nngp".to_string(), "ntk".to_string()];
-    let mut sink = NpySink::create(&args.out, &names, n1, n2, dtype)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let tile = match (shard, args.tile) {
+        (Some(_), None) => Some(super::ntk::SHARDED_TILE),
+        (_, tile) => tile,
+    };
+    let mut manifest = match shard {
+        Some(_) => {
+            let mut hash = Fingerprint::default();
+            hash.update(serde_json::to_string(&config)?.as_bytes());
+            hash.update(bytemuck::cast_slice(set1.values()));
+            for length in set1.lengths() {
+                hash.update(&length.to_le_bytes());
+            }
+            if let Some(set) = &set2 {
+                hash.update(bytemuck::cast_slice(set.values()));
+                for length in set.lengths() {
+                    hash.update(&length.to_le_bytes());
+                }
+            }
+            hash.update(format!("{tile:?} {dtype:?} {:?}", args.normalize).as_bytes());
+            Some(TileManifest::open(&args.out, &hash)?)
+        }
+        None => None,
+    };
+    let mut sink = match shard {
+        Some(_) => NpySink::open_shared(&args.out, &names, n1, n2, dtype)?,
+        None => NpySink::create(&args.out, &names, n1, n2, dtype)?,
+    };
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
-    let report = compute_rntk_gram(&gpu, &config, &inputs1, inputs2.as_ref(), args.tile, &mut sink, &mut |done, total| {
+    let selection = TileSelection { shard: shard.unwrap_or_default(), manifest: manifest.as_mut() };
+    let report = compute_rntk_gram_selected(&gpu, &config, &inputs1, inputs2.as_ref(), tile, &mut sink, selection, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
@@ -164,13 +200,17 @@ pub fn run(args: &RntkArgs) -> Result<()> {
         "sequences2": args.sequences2,
         "normalize": format!("{:?}", args.normalize).to_lowercase(),
         "shape": [n1, n2],
+        "shard": shard,
         "files": sink.paths(),
         "labels": set1.labels(),
         "class_names": set1.class_names(),
         "adapter": gpu.info().name,
         "report": report,
     });
-    let summary_path = args.out.join("rntk.json");
+    let summary_path = match shard {
+        Some(shard) => args.out.join(format!("rntk.shard-{}-of-{}.json", shard.index, shard.count)),
+        None => args.out.join("rntk.json"),
+    };
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?).with_context(|| format!("failed to write {}", summary_path.display()))?;
     log::info!("wrote nngp.npy and ntk.npy ({n1} x {n2}) to {} in {:.2} s", args.out.display(), report.wall_seconds);
     Ok(())

@@ -3,5 +3,6 @@
 
 pub mod ntk;
 pub mod rntk;
+pub mod shard;
 pub mod sink;
 pub mod tiling;

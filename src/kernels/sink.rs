@@ -17,6 +17,12 @@ pub trait GramSink {
     fn finish(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// Makes every block written so far durable (before a tile is recorded
+    /// as finished in a manifest).
+    fn sync(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Keeps every component in memory as a row-major `Vec<f32>`.
@@ -142,6 +148,39 @@ impl NpySink {
         })
     }
 
+    /// Opens `DIR/NAME.npy` for each name for writing blocks without
+    /// truncating it, creating it at full size if missing, so that several
+    /// shards can fill one file. An existing file must have the same header
+    /// (dtype and shape).
+    pub fn open_shared(directory: &Path, names: &[String], rows: usize, columns: usize, dtype: NpyDtype) -> Result<Self> {
+        std::fs::create_dir_all(directory).map_err(|source| Error::Io { path: directory.to_path_buf(), source })?;
+        let header = npy_header(dtype.descr(), &[rows, columns]);
+        let total = header.len() as u64 + rows as u64 * columns as u64 * dtype.size();
+        let mut targets = Vec::with_capacity(names.len());
+        for name in names {
+            let path = directory.join(format!("{name}.npy"));
+            let io_error = |source| Error::Io { path: path.clone(), source };
+            let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_error)?;
+            let length = file.metadata().map_err(io_error)?.len();
+            if length == 0 {
+                file.write_all(&header).map_err(io_error)?;
+                file.set_len(total).map_err(io_error)?;
+            } else {
+                let mut existing = vec![0u8; header.len()];
+                use std::io::Read as _;
+                let matches = length == total && file.read_exact(&mut existing).is_ok() && existing == header;
+                if !matches {
+                    return Err(Error::Npy {
+                        path: path.clone(),
+                        message: format!("an existing file of another shape or dtype is in the way (expected {rows} x {columns} {}); use a new output directory", dtype.descr()),
+                    });
+                }
+            }
+            targets.push(NpyTarget { path, file, data_offset: header.len() as u64 });
+        }
+        Ok(Self { targets, columns, dtype, row_bytes: Vec::new() })
+    }
+
     /// Paths of the files being written, in component order.
     pub fn paths(&self) -> Vec<PathBuf> {
         self.targets.iter().map(|target| target.path.clone()).collect()
@@ -168,6 +207,16 @@ impl GramSink for NpySink {
             };
             target.file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
             target.file.write_all(&self.row_bytes).map_err(io_error)?;
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        for target in &mut self.targets {
+            target.file.sync_data().map_err(|source| Error::Io {
+                path: target.path.clone(),
+                source,
+            })?;
         }
         Ok(())
     }

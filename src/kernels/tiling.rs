@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
+use crate::kernels::shard::{shard_range, tile_grid, Shard, TileManifest};
 use crate::kernels::sink::GramSink;
 
 /// Summary of a tiled Gram computation.
@@ -75,6 +76,16 @@ pub fn tile_edge(gpu: &Gpu, components: usize, floats_per_point: usize, requeste
     Ok(if edge >= 64 { edge / 64 * 64 } else { edge })
 }
 
+/// Which tiles a run computes: its shard of the grid, minus the tiles a
+/// manifest lists as finished (each finished tile is then recorded in it).
+#[derive(Default)]
+pub struct TileSelection<'a> {
+    /// The share of the tile grid to compute.
+    pub shard: Shard,
+    /// Record of finished tiles, for resuming and for shards sharing an output.
+    pub manifest: Option<&'a mut TileManifest>,
+}
+
 /// Computes an `n1` x `n2` Gram matrix tile by tile with `compute_tile`,
 /// which returns the tile's component planes (each rows x columns,
 /// row-major) and its GPU seconds, and writes them to `sink`.
@@ -83,7 +94,9 @@ pub fn tile_edge(gpu: &Gpu, components: usize, floats_per_point: usize, requeste
 /// above the diagonal are computed; the others are written as transposes.
 /// With `upper_only` set as well, `compute_tile` may leave the strictly lower
 /// triangle of a diagonal tile unwritten, and it is filled from the upper
-/// one. `progress` receives (tiles done, tiles total) after each tile.
+/// one. Only the tiles of `selection`'s shard that its manifest does not
+/// list are computed. `progress` receives (tiles done, tiles total) after
+/// each tile, counted within the shard.
 #[allow(clippy::too_many_arguments)]
 pub fn run_tiled(
     n1: usize,
@@ -93,16 +106,14 @@ pub fn run_tiled(
     tile: usize,
     components: usize,
     sink: &mut dyn GramSink,
+    selection: TileSelection,
     progress: &mut dyn FnMut(usize, usize),
     compute_tile: &mut dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)>,
 ) -> Result<GramReport> {
     let started = Instant::now();
-    let row_tiles = n1.div_ceil(tile);
-    let column_tiles = n2.div_ceil(tile);
-    let tiles: Vec<(usize, usize)> = (0..row_tiles)
-        .flat_map(|i| (0..column_tiles).map(move |j| (i, j)))
-        .filter(|(i, j)| !symmetric || j >= i)
-        .collect();
+    let tiles = tile_grid(n1, n2, tile, symmetric);
+    let range = shard_range(&tiles, selection.shard);
+    let mut manifest = selection.manifest;
     let mut report = GramReport {
         rows: n1,
         columns: n2,
@@ -112,22 +123,27 @@ pub fn run_tiled(
         gpu_seconds: 0.0,
         wall_seconds: 0.0,
     };
-    for (done, &(i, j)) in tiles.iter().enumerate() {
-        let block = TileBlock {
-            row: i * tile,
-            rows: tile.min(n1 - i * tile),
-            column: j * tile,
-            columns: tile.min(n2 - j * tile),
-        };
+    let total = range.len();
+    for (done, index) in range.enumerate() {
+        if manifest.as_ref().is_some_and(|m| m.is_done(index)) {
+            progress(done + 1, total);
+            continue;
+        }
+        let block = tiles[index];
         let (mut planes, gpu_seconds) = compute_tile(block)?;
-        if symmetric && upper_only && i == j {
+        let diagonal = block.row == block.column;
+        if symmetric && upper_only && diagonal {
             mirror_upper_triangle(&mut planes, block.rows, components);
         }
-        write_tile(sink, &planes, components, block, symmetric && i != j)?;
+        write_tile(sink, &planes, components, block, symmetric && !diagonal)?;
+        if let Some(manifest) = manifest.as_deref_mut() {
+            sink.sync()?;
+            manifest.mark_done(index)?;
+        }
         report.tiles_computed += 1;
         report.entries_computed += (block.rows * block.columns) as u64;
         report.gpu_seconds += gpu_seconds;
-        progress(done + 1, tiles.len());
+        progress(done + 1, total);
     }
     sink.finish()?;
     report.wall_seconds = started.elapsed().as_secs_f64();

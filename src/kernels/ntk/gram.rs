@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{grid_1d, Gpu, GpuBuffer};
 use crate::kernels::ntk::reference::diagonal_trajectory;
 use crate::kernels::sink::GramSink;
-use crate::kernels::tiling::{run_tiled, tile_edge, GramReport, TileBlock};
+use crate::kernels::tiling::{run_tiled, tile_edge, GramReport, TileBlock, TileSelection};
 use crate::kernels::ntk::component_names;
 use crate::kernels::ntk::{Activation, NtkConfig};
 use crate::ops::{self, Matrix};
@@ -117,6 +117,23 @@ pub fn compute_ntk_gram(
     sink: &mut dyn GramSink,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<GramReport> {
+    compute_ntk_gram_selected(gpu, config, x1, x2, options, sink, TileSelection::default(), progress)
+}
+
+/// [`compute_ntk_gram`] for the tiles of `selection` only: one shard of the
+/// grid, skipping tiles its manifest lists as finished. The tile edge must
+/// then be fixed (`options.tile`), so that every shard sees the same grid.
+#[allow(clippy::too_many_arguments)]
+pub fn compute_ntk_gram_selected(
+    gpu: &Gpu,
+    config: &NtkConfig,
+    x1: &Inputs,
+    x2: Option<&Inputs>,
+    options: &GramOptions,
+    sink: &mut dyn GramSink,
+    selection: TileSelection,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<GramReport> {
     config.validate()?;
     let symmetric = x2.is_none();
     let x2 = x2.unwrap_or(x1);
@@ -140,7 +157,7 @@ pub fn compute_ntk_gram(
     };
     let context = TileContext { gpu, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
 
-    let report = run_tiled(x1.count, x2.count, symmetric, false, tile, components, sink, progress, &mut |block| context.compute(block, &mut workspace))?;
+    let report = run_tiled(x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress, &mut |block| context.compute(block, &mut workspace))?;
     log::debug!(
         "ntk gram {} x {}: {} tiles of edge {tile}, {:.3} s GPU, {:.3} s total",
         report.rows,

@@ -8,7 +8,7 @@ use crate::kernels::ntk::Activation;
 use crate::kernels::rntk::reference::self_covariances;
 use crate::kernels::rntk::{Readout, RntkConfig};
 use crate::kernels::sink::GramSink;
-use crate::kernels::tiling::{run_tiled, tile_edge, GramReport, TileBlock};
+use crate::kernels::tiling::{run_tiled, tile_edge, GramReport, TileBlock, TileSelection};
 use crate::shaders;
 
 /// A set of sequences: each `steps x channels`, row-major, concatenated in
@@ -116,6 +116,22 @@ pub fn compute_rntk_gram(
     sink: &mut dyn GramSink,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<GramReport> {
+    compute_rntk_gram_selected(gpu, config, set1, set2, tile, sink, TileSelection::default(), progress)
+}
+
+/// [`compute_rntk_gram`] for the tiles of `selection` only (one shard,
+/// skipping finished tiles); `tile` must then be fixed for every shard.
+#[allow(clippy::too_many_arguments)]
+pub fn compute_rntk_gram_selected(
+    gpu: &Gpu,
+    config: &RntkConfig,
+    set1: &SequenceInputs,
+    set2: Option<&SequenceInputs>,
+    tile: Option<usize>,
+    sink: &mut dyn GramSink,
+    selection: TileSelection,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<GramReport> {
     config.validate()?;
     let symmetric = set2.is_none();
     let set2 = set2.unwrap_or(set1);
@@ -132,7 +148,7 @@ pub fn compute_rntk_gram(
     let capacity = tile.min(set1.count()) * tile.min(set2.count());
     let output = gpu.create_buffer::<f32>(2 * capacity, "rntk tile output")?;
     let context = RntkTile { gpu, config, symmetric, set1, set2, self1: &self1, self2: &self2, output: &output };
-    run_tiled(set1.count(), set2.count(), symmetric, true, tile, 2, sink, progress, &mut |block| context.compute(block))
+    run_tiled(set1.count(), set2.count(), symmetric, true, tile, 2, sink, selection, progress, &mut |block| context.compute(block))
 }
 
 struct RntkTile<'a> {

@@ -20,4 +20,4 @@ mod gram;
 pub mod reference;
 
 pub use config::{Readout, RntkConfig, MAX_LAYERS};
-pub use gram::{compute_rntk_gram, SequenceInputs};
+pub use gram::{compute_rntk_gram, compute_rntk_gram_selected, SequenceInputs};
