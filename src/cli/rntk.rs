@@ -58,7 +58,7 @@ pub struct RntkArgs {
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     dtype: DtypeArg,
     /// Tile edge in sequence pairs (default: sized from the adapter's
-    /// limits, or 1024 with --shard so that every shard sees the same grid).
+    /// limits, or 1024 with --shard so that every shard uses the same grid).
     #[arg(long)]
     tile: Option<usize>,
     /// Compute only shard I of N (numbered from 0, as Slurm array tasks are)

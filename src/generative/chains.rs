@@ -114,7 +114,7 @@ fn draw_statistics(gpu: &Gpu, dim: usize, models: &[&Gaussian], count: usize, la
 }
 
 /// Runs `chains` independent Gaussian loops against the real Gaussian
-/// `truth`; `progress` sees each generation's summary and models as it
+/// `truth`; `progress` receives each generation's summary and models as it
 /// completes, and may stop the run by returning an error.
 pub fn run_gaussian_chains(
     gpu: &Gpu,

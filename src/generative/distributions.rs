@@ -9,7 +9,7 @@ use crate::random::PhiloxStream;
 /// Standard deviation of each mode of the grid mixture.
 pub const GRID_MODE_STD: f64 = 0.05;
 
-/// The 25 mode centres of the grid mixture: {-4, -2, 0, 2, 4}^2.
+/// Returns the 25 mode centres of the grid mixture: {-4, -2, 0, 2, 4}^2.
 pub fn grid_mixture_modes() -> Vec<[f64; 2]> {
     let coordinates = [-4.0, -2.0, 0.0, 2.0, 4.0];
     coordinates.iter().flat_map(|&x| coordinates.iter().map(move |&y| [x, y])).collect()
@@ -33,12 +33,12 @@ pub enum RealDistribution {
 }
 
 impl RealDistribution {
-    /// The standard normal in `dim` dimensions.
+    /// Returns the standard normal in `dim` dimensions.
     pub fn standard_normal(dim: usize) -> Result<Self> {
         Ok(Self::Gaussian(Gaussian::standard(dim)?))
     }
 
-    /// A user point set (at least two finite points).
+    /// Wraps a user point set (at least two finite points).
     pub fn points(values: Vec<f32>, dim: usize) -> Result<Self> {
         check_points(&values, dim, 2, "the real point set")?;
         Ok(Self::Points { values, dim })

@@ -12,7 +12,7 @@ use crate::gpu::{Gpu, Recorder};
 use crate::ops::{self, BinaryOp, Broadcast, GemmSpec, Matrix};
 use crate::random::PhiloxStream;
 
-/// A factor F with F F^T = covariance: the Cholesky factor when the
+/// Computes a factor F with F F^T = covariance: the Cholesky factor when the
 /// covariance is positive definite, else the symmetric square root (which
 /// also exists for the rank-deficient covariance of fewer points than
 /// dimensions; samples then stay in the covariance's range).
@@ -72,7 +72,7 @@ impl Gaussian {
         Ok(Self { mean, covariance, factor })
     }
 
-    /// The standard normal N(0, I) in `dim` dimensions.
+    /// Returns the standard normal N(0, I) in `dim` dimensions.
     pub fn standard(dim: usize) -> Result<Self> {
         let covariance = (0..dim * dim).map(|k| if k / dim == k % dim { 1.0 } else { 0.0 }).collect();
         Self::new(vec![0.0; dim], covariance)

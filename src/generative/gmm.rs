@@ -66,7 +66,7 @@ struct GmmParams {
 }
 
 impl GaussianMixture {
-    /// An unfitted mixture with these settings.
+    /// Creates an unfitted mixture with these settings.
     pub fn new(options: GmmOptions) -> Self {
         Self { options, weights: Vec::new(), components: Vec::new(), log_likelihood_history: Vec::new(), converged: false }
     }

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::generative::{check_lambda, GenerativeModel, RealDistribution};
 use crate::gpu::Gpu;
 
-/// Where augmentation takes its synthetic samples from.
+/// Source of augmentation's synthetic samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SyntheticSource {

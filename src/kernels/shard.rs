@@ -105,7 +105,7 @@ impl Fingerprint {
         }
     }
 
-    /// The hash as 16 hexadecimal digits.
+    /// Returns the hash as 16 hexadecimal digits.
     pub fn hex(&self) -> String {
         format!("{:016x}", self.0)
     }
@@ -159,7 +159,7 @@ impl TileManifest {
         Ok(Self { path, file, done })
     }
 
-    /// Whether tile `index` is already finished.
+    /// Returns whether tile `index` is already finished.
     pub fn is_done(&self, index: usize) -> bool {
         self.done.contains(&index)
     }
@@ -233,7 +233,9 @@ mod tests {
         manifest.mark_done(5).unwrap();
         drop(manifest);
         let reopened = TileManifest::open(&directory, &first).unwrap();
-        assert!(reopened.is_done(3) && reopened.is_done(5) && !reopened.is_done(4));
+        assert!(reopened.is_done(3));
+        assert!(reopened.is_done(5));
+        assert!(!reopened.is_done(4));
         let mut second = Fingerprint::default();
         second.update(b"inputs B");
         let message = TileManifest::open(&directory, &second).err().unwrap().to_string();

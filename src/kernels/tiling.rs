@@ -76,8 +76,8 @@ pub fn tile_edge(gpu: &Gpu, components: usize, floats_per_point: usize, requeste
     Ok(if edge >= 64 { edge / 64 * 64 } else { edge })
 }
 
-/// Which tiles a run computes: its shard of the grid, minus the tiles a
-/// manifest lists as finished (each finished tile is then recorded in it).
+/// Tiles a run computes: its shard of the grid, minus the tiles a manifest
+/// lists as finished (each finished tile is then recorded in it).
 #[derive(Default)]
 pub struct TileSelection<'a> {
     /// The share of the tile grid to compute.
