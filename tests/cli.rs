@@ -158,3 +158,27 @@ fn mask_writes_embeddings_figure_and_report() {
     let message = run_err(maso().args(["mask", "--data", "ode", "--perplexity", "500", "--out"]).arg(&out));
     assert!(message.contains("perplexity"), "{message}");
 }
+
+#[test]
+fn slurm_writes_array_and_check_scripts() {
+    let directory = scratch("slurm");
+    let scripts = directory.join("jobs");
+    let out = directory.join("gram");
+    run_ok(maso().args(["slurm", "rntk", "--tasks", "3", "--partition", "gpu", "--time", "1:00:00", "--script-dir"]).arg(&scripts).args(["--", "--sequences", "japanese-vowels", "--out"]).arg(&out));
+    let array = std::fs::read_to_string(scripts.join("maso-rntk-array.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-2"), "{array}");
+    assert!(array.contains("#SBATCH --partition=gpu"), "{array}");
+    assert!(array.contains("#SBATCH --time=1:00:00"), "{array}");
+    assert!(array.contains("--shard \"${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}\""), "{array}");
+    let check = std::fs::read_to_string(scripts.join("maso-rntk-check.sbatch")).unwrap();
+    assert!(check.contains("--shard 0/1"), "{check}");
+    let message = run_err(maso().args(["slurm", "ntk", "--tasks", "2", "--script-dir"]).arg(&scripts).args(["--", "--x1", "a.npy", "--shard", "0/2"]));
+    assert!(message.contains("remove --shard"), "{message}");
+}
+
+#[test]
+fn shard_option_is_validated() {
+    let directory = scratch("shard-cli");
+    let message = run_err(maso().args(["rntk", "--sequences", "japanese-vowels", "--shard", "5/4", "--out"]).arg(directory.join("out")));
+    assert!(message.contains("invalid shard = 5/4"), "{message}");
+}

@@ -5,6 +5,7 @@ mod mask;
 mod nftk;
 mod ntk;
 mod rntk;
+mod slurm;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,9 @@ enum Command {
     /// Run the MASK study: RNTK kernel PCA and kernel t-SNE of sequences
     /// against PCA and t-SNE of the zero-padded sequences, with scores.
     Mask(mask::MaskArgs),
+    /// Write (and with --submit, submit) Slurm job-array scripts that
+    /// compute a sharded `maso ntk` or `maso rntk` Gram matrix.
+    Slurm(slurm::SlurmArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -61,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Nftk(args) => nftk::run(&args),
         Command::Rntk(args) => rntk::run(&args),
         Command::Mask(args) => mask::run(&args),
+        Command::Slurm(args) => slurm::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
