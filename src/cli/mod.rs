@@ -2,6 +2,7 @@
 
 mod info;
 mod mask;
+mod metrics;
 mod nftk;
 mod ntk;
 mod rntk;
@@ -44,6 +45,10 @@ enum Command {
     /// Run the MASK study: RNTK kernel PCA and kernel t-SNE of sequences
     /// against PCA and t-SNE of the zero-padded sequences, with scores.
     Mask(mask::MaskArgs),
+    /// Compare fake (generated) points with real ones: k-NN precision,
+    /// recall, density and coverage, and the Fréchet distance between their
+    /// Gaussian fits, written to metrics.json.
+    Metrics(metrics::MetricsArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -61,6 +66,7 @@ pub fn run() -> ExitCode {
         Command::Nftk(args) => nftk::run(&args),
         Command::Rntk(args) => rntk::run(&args),
         Command::Mask(args) => mask::run(&args),
+        Command::Metrics(args) => metrics::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
