@@ -16,6 +16,7 @@ pub mod gpu;
 pub mod io;
 pub mod nn;
 pub mod kernels;
+pub mod metrics;
 pub mod ops;
 pub mod pipelines;
 pub mod plot;

@@ -1,7 +1,9 @@
 //! Command-line front end: argument parsing and one module per subcommand.
 
 mod info;
+mod mad;
 mod mask;
+mod metrics;
 mod nftk;
 mod ntk;
 mod rntk;
@@ -48,6 +50,13 @@ enum Command {
     /// Write (and with --submit, submit) Slurm job-array scripts that
     /// compute a sharded `maso ntk` or `maso rntk` Gram matrix.
     Slurm(slurm::SlurmArgs),
+    /// Compare fake (generated) points with real ones: k-NN precision,
+    /// recall, density and coverage, and the Fréchet distance between their
+    /// Gaussian fits, written to metrics.json.
+    Metrics(metrics::MetricsArgs),
+    /// Run self-consuming loops of Gaussian or mixture models (fully
+    /// synthetic, augmentation or fresh data) and score every generation.
+    Mad(mad::MadArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -66,6 +75,8 @@ pub fn run() -> ExitCode {
         Command::Rntk(args) => rntk::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Slurm(args) => slurm::run(&args),
+        Command::Metrics(args) => metrics::run(&args),
+        Command::Mad(args) => mad::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! Research pipelines: each is a function from a configuration to a result
 //! struct, with no printing inside.
 
+pub mod mad;
 pub mod mask;
 pub mod nftk;
