@@ -182,3 +182,20 @@ fn shard_option_is_validated() {
     let message = run_err(maso().args(["rntk", "--sequences", "japanese-vowels", "--shard", "5/4", "--out"]).arg(directory.join("out")));
     assert!(message.contains("invalid shard = 5/4"), "{message}");
 }
+
+#[test]
+fn mad_writes_metrics_plots_and_summary() {
+    let directory = scratch("mad");
+    let out = directory.join("out");
+    run_ok(maso().args(["mad", "--model", "gaussian", "--real", "normal:2", "--loop", "fresh", "--lambda", "0.8", "--generations", "3", "--n-real", "100", "--n-synth", "200", "--chains", "4", "--metric-samples", "300", "--out"]).arg(&out));
+    for name in ["metrics.csv", "summary.json", "metrics.png", "distances.png", "samples.png"] {
+        assert!(out.join(name).is_file(), "{name} missing");
+    }
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    // 3 generations x 4 chains, then 3 averaged rows.
+    assert_eq!(csv.lines().count(), 1 + 12 + 3, "{csv}");
+    let message = run_err(maso().args(["mad", "--lambda", "0", "--out"]).arg(&out));
+    assert!(message.contains("lambda"), "{message}");
+    let message = run_err(maso().args(["mad", "--real", "normal:x", "--out"]).arg(&out));
+    assert!(message.contains("normal:D"), "{message}");
+}

@@ -128,7 +128,7 @@ pub fn run(args: &MadArgs) -> Result<()> {
         metric_samples: args.metric_samples,
         k: args.k,
     };
-    log::info!("{} loop of a {:?} model on {}, lambda {}, {} generations, {} chains", format!("{family:?}").to_lowercase(), args.model, real.describe(), args.lambda, args.generations, args.chains);
+    log::info!("{} loop of a {:?} model on {}, lambda {}, {} generations, {} chains", family.name(), args.model, real.describe(), args.lambda, args.generations, args.chains);
 
     let gpu = Gpu::new()?;
     let bar = ProgressBar::new(args.generations as u64);
@@ -234,7 +234,7 @@ fn write_figures(out: &Path, averages: &[GenerationMetrics], result: &maso::pipe
         }
         let panels: Vec<ScatterPanel> = panels_data.iter().map(|(title, points, labels)| ScatterPanel { title, points, labels }).collect();
         let names = ["real".to_string(), "generated".to_string()];
-        scatter_grid(&out.join("samples.png"), &format!("Samples of chain 0 ({} loop, lambda {})", format!("{:?}", args.loop_family).to_lowercase(), args.lambda), &panels, 3, &names)?;
+        scatter_grid(&out.join("samples.png"), &format!("Samples of chain 0 ({} loop, lambda {})", args.loop_family.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default(), args.lambda), &panels, 3, &names)?;
     }
     Ok(())
 }

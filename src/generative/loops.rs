@@ -42,6 +42,16 @@ pub enum LoopFamily {
 }
 
 impl LoopFamily {
+    /// Returns the family's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FullySynthetic => "fully-synthetic",
+            Self::Augment(SyntheticSource::LastModel) => "augment",
+            Self::Augment(SyntheticSource::AllModels) => "augment-all",
+            Self::Fresh => "fresh",
+        }
+    }
+
     /// Parses `fully-synthetic`, `augment` (last model), `augment-all` or `fresh`.
     pub fn parse(name: &str) -> Result<Self> {
         match name {
