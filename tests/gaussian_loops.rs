@@ -173,3 +173,22 @@ fn chain_draws_follow_their_philox_streams() {
         }
     }
 }
+
+#[test]
+fn fewer_points_than_dimensions_give_degenerate_samples() {
+    use maso::generative::GenerativeModel;
+    // 4 points in 6 dimensions: the covariance has rank 3, so the fitted
+    // Gaussian samples through its symmetric square root and its samples
+    // stay in the span of the centred training points.
+    let dim = 6;
+    let points = maso::random::PhiloxStream::new(9, 0).normal(0, 4 * dim);
+    let mut model = Gaussian::standard(dim).unwrap();
+    model.fit(gpu(), &points, dim).unwrap();
+    let samples = model.sample(gpu(), 50, 1.0, 3).unwrap();
+    assert!(samples.iter().all(|v| v.is_finite()));
+    let centred: Vec<f64> = samples.chunks(dim).flat_map(|s| s.iter().zip(&model.mean).map(|(a, m)| f64::from(*a) - m).collect::<Vec<_>>()).collect();
+    let matrix = nalgebra::DMatrix::from_row_slice(50, dim, &centred);
+    let singular = matrix.singular_values();
+    let rank = singular.iter().filter(|&&s| s > 1e-3 * singular.max()).count();
+    assert_eq!(rank, 3, "singular values {singular:?}");
+}

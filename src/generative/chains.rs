@@ -11,10 +11,10 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::generative::gaussian::wasserstein2_squared;
 use crate::generative::statistics::{combine_statistics, PartStatistics};
 use crate::generative::{Gaussian, LoopConfig, LoopFamily, SyntheticSource};
 use crate::gpu::{grid_1d, Gpu, GpuBuffer};
+use crate::metrics::wasserstein2_gaussians;
 use crate::shaders;
 
 /// The state of every chain after one generation.
@@ -140,7 +140,7 @@ pub fn run_gaussian_chains(
     let fixed_real = first.clone();
     let mut pools: Vec<Option<PartStatistics>> = vec![None; chains];
     let mut models: Vec<Gaussian> = first.iter().map(Gaussian::from_statistics).collect::<Result<_>>()?;
-    let mut history = vec![summarise(1, &models, truth)];
+    let mut history = vec![summarise(1, &models, truth)?];
     progress(&history[0], &models)?;
 
     for generation in 2..=config.generations {
@@ -171,17 +171,21 @@ pub fn run_gaussian_chains(
             next.push(Gaussian::from_statistics(&training)?);
         }
         models = next;
-        history.push(summarise(generation, &models, truth));
+        history.push(summarise(generation, &models, truth)?);
         progress(history.last().expect("just pushed"), &models)?;
     }
     Ok(history)
 }
 
-fn summarise(generation: usize, models: &[Gaussian], truth: &Gaussian) -> ChainGeneration {
-    ChainGeneration {
+fn summarise(generation: usize, models: &[Gaussian], truth: &Gaussian) -> Result<ChainGeneration> {
+    let wasserstein2 = models
+        .iter()
+        .map(|m| wasserstein2_gaussians(&m.mean, &m.covariance, &truth.mean, &truth.covariance, truth.dim()))
+        .collect::<Result<Vec<f64>>>()?;
+    Ok(ChainGeneration {
         generation,
         means: models.iter().map(|m| m.mean.clone()).collect(),
         traces: models.iter().map(Gaussian::trace).collect(),
-        wasserstein2: models.iter().map(|m| wasserstein2_squared(m, truth).sqrt()).collect(),
-    }
+        wasserstein2,
+    })
 }

@@ -118,20 +118,3 @@ impl GenerativeModel for Gaussian {
         samples.read(gpu)
     }
 }
-
-/// Squared 2-Wasserstein distance between two Gaussians:
-/// ||m1 - m2||^2 + tr(S1 + S2 - 2 (S2^{1/2} S1 S2^{1/2})^{1/2}), with the
-/// square roots from symmetric eigendecompositions.
-pub(crate) fn wasserstein2_squared(a: &Gaussian, b: &Gaussian) -> f64 {
-    let dim = a.dim();
-    let s1 = DMatrix::from_row_slice(dim, dim, &a.covariance);
-    let s2 = DMatrix::from_row_slice(dim, dim, &b.covariance);
-    let eigen = SymmetricEigen::new(s2.clone());
-    let root2 = &eigen.eigenvectors * DMatrix::from_diagonal(&eigen.eigenvalues.map(|v| v.max(0.0).sqrt())) * eigen.eigenvectors.transpose();
-    let middle = &root2 * &s1 * &root2;
-    let middle = (&middle + middle.transpose()) * 0.5;
-    let cross: f64 = SymmetricEigen::new(middle).eigenvalues.iter().map(|v| v.max(0.0).sqrt()).sum();
-    let mean_term: f64 = a.mean.iter().zip(&b.mean).map(|(x, y)| (x - y).powi(2)).sum();
-    (mean_term + s1.trace() + s2.trace() - 2.0 * cross).max(0.0)
-}
-
