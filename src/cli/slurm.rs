@@ -33,7 +33,8 @@ pub struct SlurmArgs {
     /// Submit the array and the dependent check job with sbatch.
     #[arg(long)]
     submit: bool,
-    /// With --submit, wait until both jobs have ended (sbatch --wait).
+    /// With --submit, wait for the array, then run the check job and wait
+    /// for it too (sbatch --wait), failing if either fails.
     #[arg(long)]
     wait: bool,
     /// Arguments of the command after `--`, without --shard (for example
@@ -136,16 +137,22 @@ pub fn run(args: &SlurmArgs) -> Result<()> {
 
     let array_text = array_path.display().to_string();
     let check_text = check_path.display().to_string();
+    if args.wait {
+        // Waiting on a job whose dependency can never be met would block for
+        // ever, so with --wait the check job is submitted only after the
+        // array has ended successfully.
+        println!("submitting the array and waiting for it");
+        sbatch(&["--parsable", "--wait", &array_text]).context("the array job failed; see the task logs in the script directory")?;
+        println!("array job finished; running the check job");
+        sbatch(&["--parsable", "--wait", &check_text]).context("the check job failed; see its log in the script directory")?;
+        println!("check job finished");
+        return Ok(());
+    }
     let job = sbatch(&["--parsable", &array_text])?;
     let job_id = job.split(';').next().unwrap_or(&job).to_string();
     let dependency = format!("--dependency=afterok:{job_id}");
-    let mut check_arguments = vec!["--parsable", dependency.as_str()];
-    if args.wait {
-        check_arguments.push("--wait");
-    }
-    check_arguments.push(&check_text);
     println!("submitted array job {job_id}");
-    let check_job = sbatch(&check_arguments)?;
+    let check_job = sbatch(&["--parsable", &dependency, &check_text])?;
     println!("submitted check job {check_job} (after {job_id} succeeds)");
     Ok(())
 }

@@ -128,35 +128,53 @@ impl TileManifest {
         let path = directory.join("manifest.tiles");
         let io_error = |source| Error::Io { path: path.clone(), source };
         std::fs::create_dir_all(directory).map_err(|source| Error::Io { path: directory.to_path_buf(), source })?;
-        let mut done = HashSet::new();
         let expected_header = format!("maso tile manifest {}", fingerprint.hex());
-        if path.exists() {
-            let reader = BufReader::new(File::open(&path).map_err(io_error)?);
-            let mut lines = reader.lines();
-            let header = lines.next().transpose().map_err(io_error)?.unwrap_or_default();
-            if !header.is_empty() && header != expected_header {
-                return Err(Error::InvalidArgument {
-                    name: "output directory",
-                    value: format!("{} (manifest {header:?})", directory.display()),
-                    expected: format!("a manifest for these inputs ({expected_header:?}); the inputs or settings changed, so use a new --out directory or delete the old one"),
-                });
-            }
-            for line in lines {
-                let line = line.map_err(io_error)?;
-                // A line cut short by a killed process is ignored; the tile is redone.
-                if let Ok(index) = line.trim().parse::<usize>() {
-                    if line.ends_with(char::is_numeric) {
-                        done.insert(index);
-                    }
+        Self::create_if_missing(&path, &expected_header)?;
+
+        let mut done = HashSet::new();
+        let reader = BufReader::new(File::open(&path).map_err(io_error)?);
+        let mut lines = reader.lines();
+        let header = lines.next().transpose().map_err(io_error)?.unwrap_or_default();
+        if header != expected_header {
+            return Err(Error::InvalidArgument {
+                name: "output directory",
+                value: format!("{} (manifest {header:?})", directory.display()),
+                expected: format!("a manifest for these inputs ({expected_header:?}); the inputs or settings changed, so use a new --out directory or delete the old one"),
+            });
+        }
+        for line in lines {
+            let line = line.map_err(io_error)?;
+            // A line cut short by a killed process is ignored; the tile is redone.
+            if let Ok(index) = line.trim().parse::<usize>() {
+                if line.ends_with(char::is_numeric) {
+                    done.insert(index);
                 }
             }
         }
-        let mut file = OpenOptions::new().create(true).append(true).open(&path).map_err(io_error)?;
-        if file.metadata().map_err(io_error)?.len() == 0 {
-            writeln!(file, "{expected_header}").map_err(io_error)?;
-            file.sync_all().map_err(io_error)?;
-        }
+        let file = OpenOptions::new().append(true).open(&path).map_err(io_error)?;
         Ok(Self { path, file, done })
+    }
+
+    /// Creates the manifest with its header line unless it exists. Shards
+    /// start at the same time, so the header is written to a private file
+    /// and hard-linked into place, which fails rather than overwrites when
+    /// another shard got there first; readers never see a partial header.
+    fn create_if_missing(path: &Path, header: &str) -> Result<()> {
+        if path.exists() {
+            return Ok(());
+        }
+        let private = path.with_extension(format!("tiles.{}", std::process::id()));
+        let io_error = |source| Error::Io { path: private.clone(), source };
+        let mut file = File::create(&private).map_err(io_error)?;
+        file.write_all(format!("{header}\n").as_bytes()).map_err(io_error)?;
+        file.sync_all().map_err(io_error)?;
+        let linked = std::fs::hard_link(&private, path);
+        let _ = std::fs::remove_file(&private);
+        match linked {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(source) => Err(Error::Io { path: path.to_path_buf(), source }),
+        }
     }
 
     /// Returns whether tile `index` is already finished.
@@ -172,7 +190,10 @@ impl TileManifest {
     /// Records tile `index` as finished (call after its data is synced).
     pub fn mark_done(&mut self, index: usize) -> Result<()> {
         let io_error = |source| Error::Io { path: self.path.clone(), source };
-        writeln!(self.file, "{index}").map_err(io_error)?;
+        // One write call per line: appends of a few bytes are atomic on
+        // local file systems, so concurrent shards never interleave lines.
+        // NOTE: NFS does not guarantee atomic appends from several clients.
+        self.file.write_all(format!("{index}\n").as_bytes()).map_err(io_error)?;
         self.file.sync_data().map_err(io_error)?;
         self.done.insert(index);
         Ok(())
@@ -220,6 +241,26 @@ mod tests {
             let message = Shard::parse(bad).unwrap_err().to_string();
             assert!(message.contains(bad), "{message}");
         }
+    }
+
+    #[test]
+    fn concurrent_shards_share_one_manifest() {
+        let directory = std::env::temp_dir().join(format!("maso-manifest-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let fingerprint = Fingerprint::default();
+        std::thread::scope(|scope| {
+            for shard in 0..8usize {
+                let directory = &directory;
+                scope.spawn(move || {
+                    let mut manifest = TileManifest::open(directory, &fingerprint).unwrap();
+                    for tile in 0..20 {
+                        manifest.mark_done(shard * 20 + tile).unwrap();
+                    }
+                });
+            }
+        });
+        let manifest = TileManifest::open(&directory, &fingerprint).unwrap();
+        assert_eq!(manifest.done_count(), 160);
     }
 
     #[test]
