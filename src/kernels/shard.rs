@@ -163,7 +163,9 @@ impl TileManifest {
         if path.exists() {
             return Ok(());
         }
-        let private = path.with_extension(format!("tiles.{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let private = path.with_extension(format!("tiles.{}.{unique}", std::process::id()));
         let io_error = |source| Error::Io { path: private.clone(), source };
         let mut file = File::create(&private).map_err(io_error)?;
         file.write_all(format!("{header}\n").as_bytes()).map_err(io_error)?;
