@@ -199,3 +199,30 @@ fn mad_writes_metrics_plots_and_summary() {
     let message = run_err(maso().args(["mad", "--real", "normal:x", "--out"]).arg(&out));
     assert!(message.contains("normal:D"), "{message}");
 }
+
+#[test]
+fn mad_sweep_runs_tasks_and_collects() {
+    let directory = scratch("sweep");
+    let sweep = directory.join("sweep.toml");
+    std::fs::write(&sweep, "model = \"gaussian\"\nreal = \"normal:2\"\ngenerations = 2\nchains = 1\nmetric_samples = 100\nn_real = 50\nn_synth = 50\n\n[grid]\nlambda = [1.0, 0.5]\nseed = [0, 1, 2]\n").unwrap();
+    let out = directory.join("out");
+    let message = run_err(maso().arg("collect").arg(&directory));
+    assert!(message.contains("sweep.json"), "{message}");
+    run_ok(maso().arg("mad").arg("--sweep").arg(&sweep).args(["--task", "0/2", "--out"]).arg(&out));
+    let message = run_err(maso().arg("collect").arg(&out));
+    assert!(message.contains("cells [1, 3, 5] of 6"), "{message}");
+    run_ok(maso().arg("mad").arg("--sweep").arg(&sweep).args(["--task", "1/2", "--out"]).arg(&out));
+    run_ok(maso().arg("collect").arg(&out));
+    let table = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    // 6 cells x 2 generations.
+    assert_eq!(table.lines().count(), 1 + 12, "{table}");
+    assert!(out.join("sweep_recall.png").is_file());
+
+    let bad = directory.join("bad.toml");
+    std::fs::write(&bad, "[grid]\nlambda = [1.0, 2.0]\n").unwrap();
+    let message = run_err(maso().arg("mad").arg("--sweep").arg(&bad).arg("--out").arg(directory.join("bad")));
+    assert!(message.contains("lambda"), "{message}");
+    std::fs::write(&bad, "out = \"x\"\n").unwrap();
+    let message = run_err(maso().arg("mad").arg("--sweep").arg(&bad).arg("--out").arg(directory.join("bad")));
+    assert!(message.contains("cannot be set in a sweep file"), "{message}");
+}

@@ -15,7 +15,7 @@ use maso::plot::{line_chart, scatter_grid, ScatterPanel};
 use maso::Gpu;
 
 /// Options of `maso mad`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct MadArgs {
     /// Generative model trained in each generation.
     #[arg(long, value_enum, default_value_t = ModelArg::Gaussian)]
@@ -60,9 +60,19 @@ pub struct MadArgs {
     /// Seed of every draw.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output directory (created if missing).
+    /// Output directory (created if missing); with --sweep, the sweep's
+    /// directory, with one `cells/cell-NNNN` folder per grid cell.
     #[arg(long)]
-    out: PathBuf,
+    pub(super) out: PathBuf,
+    /// TOML sweep file: scalar settings plus a `[grid]` table of lists (keys
+    /// are this command's option names, such as lambda, loop, seed, n-real);
+    /// every combination of the lists is one cell.
+    #[arg(long)]
+    sweep: Option<PathBuf>,
+    /// With --sweep, run only task I of N (cells whose index is I modulo N,
+    /// numbered from 0 as Slurm array tasks are). Finished cells are skipped.
+    #[arg(long, requires = "sweep")]
+    task: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -98,8 +108,16 @@ fn parse_real(spec: &str) -> Result<RealDistribution> {
     bail!("invalid --real {spec:?}: expected normal:D, grid, or a path to a .npy point set")
 }
 
-/// Runs the loops and writes metrics.csv, summary.json and the figures.
+/// Runs one loop study, or the cells of a sweep with --sweep.
 pub fn run(args: &MadArgs) -> Result<()> {
+    match &args.sweep {
+        Some(path) => super::sweep::run_sweep(args, path, args.task.as_deref()),
+        None => run_single(args),
+    }
+}
+
+/// Runs the loops and writes metrics.csv, summary.json and the figures.
+pub fn run_single(args: &MadArgs) -> Result<()> {
     let real = parse_real(&args.real)?;
     let family = match args.loop_family {
         LoopArg::FullySynthetic => LoopFamily::FullySynthetic,

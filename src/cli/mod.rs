@@ -8,6 +8,7 @@ mod nftk;
 mod ntk;
 mod rntk;
 mod slurm;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -48,7 +49,8 @@ enum Command {
     /// against PCA and t-SNE of the zero-padded sequences, with scores.
     Mask(mask::MaskArgs),
     /// Write (and with --submit, submit) Slurm job-array scripts that
-    /// compute a sharded `maso ntk` or `maso rntk` Gram matrix.
+    /// compute a sharded `maso ntk` or `maso rntk` Gram matrix or the cells
+    /// of a `maso mad` sweep.
     Slurm(slurm::SlurmArgs),
     /// Compare fake (generated) points with real ones: k-NN precision,
     /// recall, density and coverage, and the Fréchet distance between their
@@ -57,6 +59,9 @@ enum Command {
     /// Run self-consuming loops of Gaussian or mixture models (fully
     /// synthetic, augmentation or fresh data) and score every generation.
     Mad(mad::MadArgs),
+    /// Gather the cells of a `maso mad --sweep` directory into sweep.csv
+    /// and a recall plot.
+    Collect(sweep::CollectArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -77,6 +82,7 @@ pub fn run() -> ExitCode {
         Command::Slurm(args) => slurm::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Mad(args) => mad::run(&args),
+        Command::Collect(args) => sweep::collect(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
