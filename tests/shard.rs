@@ -47,7 +47,7 @@ fn rntk_shards_equal_unsharded_result() {
         let mut sink = NpySink::open_shared(&directory, &names, 70, 70, NpyDtype::Float32).unwrap();
         let mut manifest = TileManifest::open(&directory, &fingerprint).unwrap();
         let selection = TileSelection { shard: Shard { index, count: 4 }, manifest: Some(&mut manifest) };
-        compute_rntk_gram_selected(gpu(), &config, &set, None, Some(16), &mut sink, selection, &mut |_, _| {}).unwrap();
+        compute_rntk_gram_selected(gpu(), &[], &config, &set, None, Some(16), &mut sink, selection, &mut |_, _| {}).unwrap();
     }
     assert_eq!(read_component(&directory, "nngp"), whole.components[0]);
     assert_eq!(read_component(&directory, "ntk"), whole.components[1]);
@@ -96,13 +96,13 @@ fn killed_ntk_shard_resumes() {
         let mut sink = FailingSink { inner, blocks_left: 5 };
         let mut manifest = TileManifest::open(&directory, &fingerprint).unwrap();
         let selection = TileSelection { shard, manifest: Some(&mut manifest) };
-        assert!(compute_ntk_gram_selected(gpu(), &config, &inputs1, Some(&inputs2), &options, &mut sink, selection, &mut |_, _| {}).is_err());
+        assert!(compute_ntk_gram_selected(gpu(), &[], &config, &inputs1, Some(&inputs2), &options, &mut sink, selection, &mut |_, _| {}).is_err());
     }
     let mut manifest = TileManifest::open(&directory, &fingerprint).unwrap();
     assert_eq!(manifest.done_count(), 2);
     let mut sink = NpySink::open_shared(&directory, &names, n1, n2, NpyDtype::Float32).unwrap();
     let selection = TileSelection { shard, manifest: Some(&mut manifest) };
-    let report = compute_ntk_gram_selected(gpu(), &config, &inputs1, Some(&inputs2), &options, &mut sink, selection, &mut |_, _| {}).unwrap();
+    let report = compute_ntk_gram_selected(gpu(), &[], &config, &inputs1, Some(&inputs2), &options, &mut sink, selection, &mut |_, _| {}).unwrap();
     // 4 x 3 tiles of 16, of which 2 were already done.
     assert_eq!(report.tiles_computed, 10);
     assert_eq!(read_component(&directory, "nngp"), whole.components[0]);
@@ -110,4 +110,33 @@ fn killed_ntk_shard_resumes() {
 
     let message = NpySink::open_shared(&directory, &names, n1 + 1, n2, NpyDtype::Float32).err().unwrap().to_string();
     assert!(message.contains("another shape"), "{message}");
+}
+
+#[test]
+fn several_devices_share_the_tile_queue() {
+    // Two devices on the same adapter stand in for two GPUs.
+    let second = maso::Gpu::new().unwrap();
+    let (values, offsets) = sequences();
+    let set = SequenceInputs::new(&values, &offsets, 2, "set").unwrap();
+    let config = RntkConfig::default();
+    let mut whole = MemorySink::new(2, 70, 70);
+    compute_rntk_gram(gpu(), &config, &set, None, Some(16), &mut whole, &mut |_, _| {}).unwrap();
+    let mut shared = MemorySink::new(2, 70, 70);
+    let mut calls = 0;
+    let report = compute_rntk_gram_selected(gpu(), &[&second], &config, &set, None, Some(16), &mut shared, TileSelection::default(), &mut |_, _| calls += 1).unwrap();
+    assert_eq!(shared.components, whole.components);
+    // 5 x 5 tiles of 16, of which the 15 on or above the diagonal are computed.
+    assert_eq!(report.tiles_computed, 15);
+    assert_eq!(calls, 15);
+
+    let (n, dimension) = (45, 4);
+    let x = uniform_values(84, n * dimension, -1.0, 1.0);
+    let inputs = Inputs::new(&x, n, dimension, "x").unwrap();
+    let ntk_config = NtkConfig { depth: 2, ..NtkConfig::default() };
+    let options = GramOptions { per_layer: true, tile: Some(16) };
+    let mut single = MemorySink::new(5, n, n);
+    compute_ntk_gram(gpu(), &ntk_config, &inputs, None, &options, &mut single, &mut |_, _| {}).unwrap();
+    let mut parallel = MemorySink::new(5, n, n);
+    compute_ntk_gram_selected(gpu(), &[&second], &ntk_config, &inputs, None, &options, &mut parallel, TileSelection::default(), &mut |_, _| {}).unwrap();
+    assert_eq!(parallel.components, single.components);
 }

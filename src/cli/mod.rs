@@ -92,3 +92,34 @@ pub fn run() -> ExitCode {
         }
     }
 }
+
+/// Opens the GPUs named by `--devices`: `all` (every Vulkan, Metal or DX12
+/// adapter, else every adapter), a comma-separated list of adapter indices
+/// as `maso info` prints them, or the default adapter when absent.
+pub fn open_devices(spec: Option<&str>) -> anyhow::Result<Vec<maso::Gpu>> {
+    let options = maso::GpuOptions::from_env()?;
+    let Some(spec) = spec else {
+        return Ok(vec![maso::Gpu::with_options(&options)?]);
+    };
+    let adapters = maso::gpu::enumerate_adapters(options.backends);
+    let indices: Vec<usize> = if spec.trim() == "all" {
+        let native: Vec<usize> = adapters
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| matches!(a.get_info().backend, wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12))
+            .map(|(i, _)| i)
+            .collect();
+        if native.is_empty() { (0..adapters.len()).collect() } else { native }
+    } else {
+        spec.split(',')
+            .map(|part| part.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("invalid --devices {spec:?}: expected all or adapter indices such as 0,2")))
+            .collect::<anyhow::Result<_>>()?
+    };
+    if indices.is_empty() {
+        anyhow::bail!("--devices {spec:?} selects no adapter; run `maso info` to list them");
+    }
+    indices
+        .into_iter()
+        .map(|index| Ok(maso::Gpu::with_options(&maso::GpuOptions { adapter_index: Some(index), ..options.clone() })?))
+        .collect()
+}

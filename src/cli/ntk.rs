@@ -71,6 +71,10 @@ pub struct NtkArgs {
     /// skipped, so a rerun resumes.
     #[arg(long)]
     shard: Option<String>,
+    /// GPUs to use: `all`, or adapter indices as `maso info` lists them
+    /// (such as 0,2); one worker per GPU takes tiles from a shared queue.
+    #[arg(long)]
+    devices: Option<String>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -125,7 +129,12 @@ pub fn run(args: &NtkArgs) -> Result<()> {
     };
     let n2 = x2.as_ref().map_or(n1, |x| x.count);
 
-    let gpu = Gpu::new()?;
+    let gpus = super::open_devices(args.devices.as_deref())?;
+    let gpu = &gpus[0];
+    let extra: Vec<&Gpu> = gpus[1..].iter().collect();
+    if gpus.len() > 1 {
+        log::info!("using {} devices: {}", gpus.len(), gpus.iter().map(|g| g.info().name.clone()).collect::<Vec<_>>().join(", "));
+    }
     let per_layer = !args.no_layers;
     let names = component_names(config.depth, per_layer);
     let dtype = match args.dtype {
@@ -156,7 +165,7 @@ pub fn run(args: &NtkArgs) -> Result<()> {
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
     let options = GramOptions { per_layer, tile };
     let selection = TileSelection { shard: shard.unwrap_or_default(), manifest: manifest.as_mut() };
-    let report = compute_ntk_gram_selected(&gpu, &config, &x1, x2.as_ref(), &options, &mut sink, selection, &mut |done, total| {
+    let report = compute_ntk_gram_selected(&gpus[0], &extra, &config, &x1, x2.as_ref(), &options, &mut sink, selection, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;

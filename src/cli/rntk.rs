@@ -66,6 +66,10 @@ pub struct RntkArgs {
     /// skipped, so a rerun resumes.
     #[arg(long)]
     shard: Option<String>,
+    /// GPUs to use: `all`, or adapter indices as `maso info` lists them
+    /// (such as 0,2); one worker per GPU takes tiles from a shared queue.
+    #[arg(long)]
+    devices: Option<String>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -151,7 +155,12 @@ pub fn run(args: &RntkArgs) -> Result<()> {
     let (n1, n2) = (inputs1.count(), inputs2.as_ref().map_or(inputs1.count(), |s| s.count()));
     log::info!("{}: {n1} sequences of {} channels, lengths {} to {}", set1.name(), set1.n_channels(), set1.lengths().iter().min().unwrap_or(&0), set1.max_length());
 
-    let gpu = Gpu::new()?;
+    let gpus = super::open_devices(args.devices.as_deref())?;
+    let gpu = &gpus[0];
+    let extra: Vec<&Gpu> = gpus[1..].iter().collect();
+    if gpus.len() > 1 {
+        log::info!("using {} devices: {}", gpus.len(), gpus.iter().map(|g| g.info().name.clone()).collect::<Vec<_>>().join(", "));
+    }
     let dtype = match args.dtype {
         DtypeArg::F32 => NpyDtype::Float32,
         DtypeArg::F64 => NpyDtype::Float64,
@@ -188,7 +197,7 @@ pub fn run(args: &RntkArgs) -> Result<()> {
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
     let selection = TileSelection { shard: shard.unwrap_or_default(), manifest: manifest.as_mut() };
-    let report = compute_rntk_gram_selected(&gpu, &config, &inputs1, inputs2.as_ref(), tile, &mut sink, selection, &mut |done, total| {
+    let report = compute_rntk_gram_selected(&gpus[0], &extra, &config, &inputs1, inputs2.as_ref(), tile, &mut sink, selection, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;

@@ -22,6 +22,9 @@ pub struct GpuOptions {
     pub power_preference: wgpu::PowerPreference,
     /// Case-insensitive substring of the adapter name (`WGPU_ADAPTER_NAME`).
     pub adapter_name: Option<String>,
+    /// Index into the adapter list of [`enumerate_adapters`] (as `maso info`
+    /// prints it); when set, it overrides the other selection rules.
+    pub adapter_index: Option<usize>,
     /// Maximum wait for one submission before [`Error::Poll`] (`MASO_GPU_TIMEOUT`,
     /// seconds; default one hour).
     pub poll_timeout: Duration,
@@ -36,6 +39,7 @@ impl Default for GpuOptions {
                 | wgpu::Backends::GL,
             power_preference: wgpu::PowerPreference::None,
             adapter_name: None,
+            adapter_index: None,
             poll_timeout: Duration::from_secs(3600),
         }
     }
@@ -145,11 +149,21 @@ fn adapter_rank(info: &wgpu::AdapterInfo, preference: wgpu::PowerPreference) -> 
 }
 
 /// Picks the adapter that `options` describe from `adapters`.
-fn select_adapter(adapters: Vec<wgpu::Adapter>, options: &GpuOptions) -> Result<wgpu::Adapter> {
+fn select_adapter(mut adapters: Vec<wgpu::Adapter>, options: &GpuOptions) -> Result<wgpu::Adapter> {
     if adapters.is_empty() {
         return Err(Error::NoAdapter {
             backends: format!("{:?}", options.backends),
         });
+    }
+    if let Some(index) = options.adapter_index {
+        if index >= adapters.len() {
+            return Err(Error::InvalidArgument {
+                name: "device",
+                value: index.to_string(),
+                expected: format!("an adapter index below {} (see `maso info`)", adapters.len()),
+            });
+        }
+        return Ok(adapters.swap_remove(index));
     }
     let candidates: Vec<wgpu::Adapter> = match &options.adapter_name {
         None => adapters,

@@ -150,6 +150,91 @@ pub fn run_tiled(
     Ok(report)
 }
 
+/// Computes the selected tiles with several workers (one per GPU), each
+/// taking the next tile from a shared queue; this thread writes the tiles,
+/// records them in the manifest and reports progress in completion order.
+/// Arguments and results are those of [`run_tiled`].
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn run_tiled_parallel<'w>(
+    n1: usize,
+    n2: usize,
+    symmetric: bool,
+    upper_only: bool,
+    tile: usize,
+    components: usize,
+    sink: &mut dyn GramSink,
+    selection: TileSelection,
+    progress: &mut dyn FnMut(usize, usize),
+    workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + 'w>>,
+) -> Result<GramReport> {
+    let started = Instant::now();
+    let tiles = tile_grid(n1, n2, tile, symmetric);
+    let range = shard_range(&tiles, selection.shard);
+    let total = range.len();
+    let mut manifest = selection.manifest;
+    let pending: Vec<usize> = range.filter(|&index| !manifest.as_ref().is_some_and(|m| m.is_done(index))).collect();
+    let mut done = total - pending.len();
+    let mut report = GramReport { rows: n1, columns: n2, tile, tiles_computed: 0, entries_computed: 0, gpu_seconds: 0.0, wall_seconds: 0.0 };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<(usize, Vec<f32>, f64)>>(workers.len() * 2);
+
+    std::thread::scope(|scope| -> Result<()> {
+        for mut worker in workers {
+            let (sender, next, stop, pending, tiles) = (sender.clone(), &next, &stop, &pending, &tiles);
+            scope.spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let position = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&index) = pending.get(position) else { break };
+                    let outcome = worker(tiles[index]).map(|(planes, seconds)| (index, planes, seconds));
+                    let failed = outcome.is_err();
+                    if sender.send(outcome).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut first_error = None;
+        for outcome in receiver {
+            let (index, mut planes, gpu_seconds) = match outcome {
+                Ok(value) => value,
+                Err(error) => {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    first_error.get_or_insert(error);
+                    continue;
+                }
+            };
+            if first_error.is_some() {
+                continue;
+            }
+            let block = tiles[index];
+            let diagonal = block.row == block.column;
+            if symmetric && upper_only && diagonal {
+                mirror_upper_triangle(&mut planes, block.rows, components);
+            }
+            let written = write_tile(sink, &planes, components, block, symmetric && !diagonal).and_then(|()| match manifest.as_deref_mut() {
+                Some(manifest) => sink.sync().and_then(|()| manifest.mark_done(index)),
+                None => Ok(()),
+            });
+            if let Err(error) = written {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                first_error = Some(error);
+                continue;
+            }
+            report.tiles_computed += 1;
+            report.entries_computed += (block.rows * block.columns) as u64;
+            report.gpu_seconds += gpu_seconds;
+            done += 1;
+            progress(done, total);
+        }
+        first_error.map_or(Ok(()), Err)
+    })?;
+    sink.finish()?;
+    report.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
 /// Copies the strict upper triangle of each square plane onto the lower one.
 fn mirror_upper_triangle(planes: &mut [f32], edge: usize, components: usize) {
     for plane in planes.chunks_mut(edge * edge).take(components) {

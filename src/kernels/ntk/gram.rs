@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{grid_1d, Gpu, GpuBuffer};
 use crate::kernels::ntk::reference::diagonal_trajectory;
 use crate::kernels::sink::GramSink;
-use crate::kernels::tiling::{run_tiled, tile_edge, GramReport, TileBlock, TileSelection};
+use crate::kernels::tiling::{run_tiled, run_tiled_parallel, tile_edge, GramReport, TileBlock, TileSelection};
 use crate::kernels::ntk::component_names;
 use crate::kernels::ntk::{Activation, NtkConfig};
 use crate::ops::{self, Matrix};
@@ -117,15 +117,18 @@ pub fn compute_ntk_gram(
     sink: &mut dyn GramSink,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<GramReport> {
-    compute_ntk_gram_selected(gpu, config, x1, x2, options, sink, TileSelection::default(), progress)
+    compute_ntk_gram_selected(gpu, &[], config, x1, x2, options, sink, TileSelection::default(), progress)
 }
 
 /// [`compute_ntk_gram`] for the tiles of `selection` only: one shard of the
 /// grid, skipping tiles its manifest lists as finished. The tile edge must
-/// then be fixed (`options.tile`), so that every shard sees the same grid.
+/// then be fixed (`options.tile`), so that every shard uses the same grid.
+/// Tiles are spread over `gpu` and `extra_gpus`, one worker per device
+/// taking tiles from a shared queue.
 #[allow(clippy::too_many_arguments)]
 pub fn compute_ntk_gram_selected(
     gpu: &Gpu,
+    extra_gpus: &[&Gpu],
     config: &NtkConfig,
     x1: &Inputs,
     x2: Option<&Inputs>,
@@ -152,12 +155,21 @@ pub fn compute_ntk_gram_selected(
     let diagonal_rows = diagonal_trajectories(config, x1);
     let diagonal_columns = if symmetric { diagonal_rows.clone() } else { diagonal_trajectories(config, x2) };
     let plane_capacity = tile.min(x1.count) * tile.min(x2.count);
-    let mut workspace = TileWorkspace {
-        output: gpu.create_buffer(plane_capacity * components, "ntk tile output")?,
+    let report = if extra_gpus.is_empty() {
+        let mut workspace = TileWorkspace {
+            output: gpu.create_buffer(plane_capacity * components, "ntk tile output")?,
+        };
+        let context = TileContext { gpu, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
+        run_tiled(x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress, &mut |block| context.compute(block, &mut workspace))?
+    } else {
+        let mut workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>> = Vec::new();
+        for device in std::iter::once(gpu).chain(extra_gpus.iter().copied()) {
+            let mut workspace = TileWorkspace { output: device.create_buffer(plane_capacity * components, "ntk tile output")? };
+            let context = TileContext { gpu: device, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
+            workers.push(Box::new(move |block| context.compute(block, &mut workspace)));
+        }
+        run_tiled_parallel(x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress, workers)?
     };
-    let context = TileContext { gpu, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
-
-    let report = run_tiled(x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress, &mut |block| context.compute(block, &mut workspace))?;
     log::debug!(
         "ntk gram {} x {}: {} tiles of edge {tile}, {:.3} s GPU, {:.3} s total",
         report.rows,

@@ -8,7 +8,7 @@ use crate::kernels::ntk::Activation;
 use crate::kernels::rntk::reference::self_covariances;
 use crate::kernels::rntk::{Readout, RntkConfig};
 use crate::kernels::sink::GramSink;
-use crate::kernels::tiling::{run_tiled, tile_edge, GramReport, TileBlock, TileSelection};
+use crate::kernels::tiling::{run_tiled, run_tiled_parallel, tile_edge, GramReport, TileBlock, TileSelection};
 use crate::shaders;
 
 /// A set of sequences: each `steps x channels`, row-major, concatenated in
@@ -116,14 +116,16 @@ pub fn compute_rntk_gram(
     sink: &mut dyn GramSink,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<GramReport> {
-    compute_rntk_gram_selected(gpu, config, set1, set2, tile, sink, TileSelection::default(), progress)
+    compute_rntk_gram_selected(gpu, &[], config, set1, set2, tile, sink, TileSelection::default(), progress)
 }
 
 /// [`compute_rntk_gram`] for the tiles of `selection` only (one shard,
 /// skipping finished tiles); `tile` must then be fixed for every shard.
+/// Tiles are spread over `gpu` and `extra_gpus`, one worker per device.
 #[allow(clippy::too_many_arguments)]
 pub fn compute_rntk_gram_selected(
     gpu: &Gpu,
+    extra_gpus: &[&Gpu],
     config: &RntkConfig,
     set1: &SequenceInputs,
     set2: Option<&SequenceInputs>,
@@ -146,9 +148,19 @@ pub fn compute_rntk_gram_selected(
     let self1 = all_self_covariances(config, set1);
     let self2 = if symmetric { self1.clone() } else { all_self_covariances(config, set2) };
     let capacity = tile.min(set1.count()) * tile.min(set2.count());
-    let output = gpu.create_buffer::<f32>(2 * capacity, "rntk tile output")?;
-    let context = RntkTile { gpu, config, symmetric, set1, set2, self1: &self1, self2: &self2, output: &output };
-    run_tiled(set1.count(), set2.count(), symmetric, true, tile, 2, sink, selection, progress, &mut |block| context.compute(block))
+    let devices: Vec<&Gpu> = std::iter::once(gpu).chain(extra_gpus.iter().copied()).collect();
+    let outputs = devices.iter().map(|device| device.create_buffer::<f32>(2 * capacity, "rntk tile output")).collect::<Result<Vec<_>>>()?;
+    let contexts: Vec<RntkTile> = devices
+        .iter()
+        .zip(&outputs)
+        .map(|(device, output)| RntkTile { gpu: device, config, symmetric, set1, set2, self1: &self1, self2: &self2, output })
+        .collect();
+    if contexts.len() == 1 {
+        return run_tiled(set1.count(), set2.count(), symmetric, true, tile, 2, sink, selection, progress, &mut |block| contexts[0].compute(block));
+    }
+    let workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>> =
+        contexts.iter().map(|context| Box::new(move |block| context.compute(block)) as Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>).collect();
+    run_tiled_parallel(set1.count(), set2.count(), symmetric, true, tile, 2, sink, selection, progress, workers)
 }
 
 struct RntkTile<'a> {
