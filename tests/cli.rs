@@ -226,3 +226,19 @@ fn mad_sweep_runs_tasks_and_collects() {
     let message = run_err(maso().arg("mad").arg("--sweep").arg(&bad).arg("--out").arg(directory.join("bad")));
     assert!(message.contains("cannot be set in a sweep file"), "{message}");
 }
+
+#[test]
+fn sweep_of_another_study_collects_reports() {
+    let directory = scratch("sweep-mask");
+    let sweep = directory.join("sweep.toml");
+    std::fs::write(&sweep, "command = \"nftk\"\ndataset = \"breast-cancer\"\ntrain = 60\ntest = 30\n\n[grid]\ndepth = [1, 2]\n").unwrap();
+    let out = directory.join("out");
+    run_ok(maso().arg("sweep").arg(&sweep).arg("--out").arg(&out));
+    run_ok(maso().arg("collect").arg(&out));
+    let table = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(table.lines().next().unwrap().contains("result.accuracy"), "{table}");
+    std::fs::write(&sweep, "command = \"fly\"\n").unwrap();
+    let message = run_err(maso().arg("sweep").arg(&sweep).arg("--out").arg(&out));
+    assert!(message.contains("not a study"), "{message}");
+}

@@ -59,9 +59,12 @@ enum Command {
     /// Run self-consuming loops of Gaussian or mixture models (fully
     /// synthetic, augmentation or fresh data) and score every generation.
     Mad(mad::MadArgs),
-    /// Gather the cells of a `maso mad --sweep` directory into sweep.csv
-    /// and a recall plot.
+    /// Gather the cells of a sweep directory into sweep.csv (and, for loop
+    /// studies, a recall plot).
     Collect(sweep::CollectArgs),
+    /// Run the cells of a TOML sweep of any study (`command = "mad"`,
+    /// `"mask"` or `"nftk"`), or one task's share of them.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit code 1.
@@ -73,7 +76,19 @@ pub fn run() -> ExitCode {
         .format_timestamp(None)
         .init();
 
-    let result = match cli.command {
+    let result = dispatch(cli.command);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one parsed subcommand (also used for the cells of a sweep).
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Info(args) => info::run(&args),
         Command::Ntk(args) => ntk::run(&args),
         Command::Nftk(args) => nftk::run(&args),
@@ -83,14 +98,14 @@ pub fn run() -> ExitCode {
         Command::Metrics(args) => metrics::run(&args),
         Command::Mad(args) => mad::run(&args),
         Command::Collect(args) => sweep::collect(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Command::Sweep(args) => sweep::run_sweep_command(&args),
     }
+}
+
+/// Parses `argv` (without the program name) as a maso command line and runs it.
+fn run_arguments(argv: &[String]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("maso".to_string()).chain(argv.iter().cloned())).map_err(|error| anyhow::anyhow!("{error}"))?;
+    dispatch(cli.command)
 }
 
 /// Opens the GPUs named by `--devices`: `all` (every Vulkan, Metal or DX12

@@ -38,8 +38,9 @@ pub struct SlurmArgs {
     /// for it too (sbatch --wait), failing if either fails.
     #[arg(long)]
     wait: bool,
-    /// Arguments of the command after `--`, without --shard (for example
-    /// `-- --sequences data.ts --out gram/`).
+    /// Arguments of the command after `--`, without --shard or --task (for
+    /// example `-- --sequences data.ts --out gram/`, or for a sweep
+    /// `-- sweep.toml --out sweep/`).
     #[arg(last = true, required = true)]
     arguments: Vec<String>,
 }
@@ -50,7 +51,7 @@ enum ShardedCommand {
     Ntk,
     /// `maso rntk` with `--shard`.
     Rntk,
-    /// `maso mad --sweep FILE` with `--task`, then `maso collect`.
+    /// `maso sweep FILE` with `--task`, then `maso collect`.
     Sweep,
 }
 
@@ -66,7 +67,7 @@ impl ShardedCommand {
     /// The maso subcommand each array task runs.
     fn subcommand(self) -> &'static str {
         match self {
-            Self::Sweep => "mad",
+            Self::Sweep => "sweep",
             other => other.name(),
         }
     }
@@ -177,7 +178,7 @@ pub fn run(args: &SlurmArgs) -> Result<()> {
         bail!("remove {share} from the command's arguments: maso slurm adds it for each task");
     }
     if matches!(args.command, ShardedCommand::Sweep) && output_directory(&args.arguments).is_none() {
-        bail!("give the sweep's --out directory after --, for example -- --sweep sweep.toml --out sweep/");
+        bail!("give the sweep file and its --out directory after --, for example -- sweep.toml --out sweep/");
     }
     std::fs::create_dir_all(args.script_dir.join("logs")).with_context(|| format!("failed to create {}", args.script_dir.display()))?;
     let binary = std::env::current_exe().context("failed to find the maso binary's path")?;

@@ -7,20 +7,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser};
+use clap::Args;
 
 use maso::kernels::shard::Shard;
 use maso::plot::line_chart;
 
-use super::mad::{run_single, MadArgs};
-
-/// Parses one cell's options exactly as the command line would.
-#[derive(Debug, Parser)]
-#[command(name = "maso mad")]
-struct CellCommand {
-    #[command(flatten)]
-    args: MadArgs,
-}
+use super::mad::MadArgs;
 
 /// One cell: option name and value pairs, in a fixed order.
 type Cell = Vec<(String, String)>;
@@ -41,7 +33,7 @@ fn sweep_cells(file: &Path) -> Result<Vec<Cell>> {
     let table: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", file.display()))?;
     let mut axes: Vec<(String, Vec<String>)> = Vec::new();
     for (key, value) in &table {
-        if key == "grid" {
+        if key == "grid" || key == "command" {
             continue;
         }
         axes.push((key.replace('_', "-"), vec![scalar_text(value, key, file)?]));
@@ -80,41 +72,79 @@ fn cell_directory(out: &Path, index: usize) -> PathBuf {
     out.join("cells").join(format!("cell-{index:04}"))
 }
 
-fn cell_arguments(cell: &Cell, out: &Path) -> Result<MadArgs> {
-    let mut argv = vec!["maso mad".to_string()];
+/// The study a sweep file runs (`command = ...`, default `mad`).
+fn sweep_command(file: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("failed to read sweep file {}", file.display()))?;
+    let table: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", file.display()))?;
+    let command = table.get("command").and_then(|v| v.as_str()).unwrap_or("mad").to_string();
+    if !["mad", "mask", "nftk"].contains(&command.as_str()) {
+        bail!("{}: command = {command:?} is not a study; use mad, mask or nftk", file.display());
+    }
+    Ok(command)
+}
+
+/// The command line of one cell.
+fn cell_arguments(command: &str, cell: &Cell, out: &Path) -> Vec<String> {
+    let mut argv = vec!["--log-level".to_string(), "warn".to_string(), command.to_string()];
     for (key, value) in cell {
         argv.push(format!("--{key}"));
         argv.push(value.clone());
     }
     argv.push("--out".to_string());
     argv.push(out.display().to_string());
-    let parsed = CellCommand::try_parse_from(&argv).map_err(|error| anyhow::anyhow!("invalid sweep cell {cell:?}: {error}"))?;
-    Ok(parsed.args)
+    argv
 }
 
-/// Runs the cells of task `task` (all cells without one) into `args.out`.
+/// Options of `maso sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// TOML sweep file: `command` (mad, mask or nftk), scalar options and a
+    /// `[grid]` table of lists; every combination of the lists is one cell.
+    file: PathBuf,
+    /// Sweep directory, with one `cells/cell-NNNN` folder per cell.
+    #[arg(long)]
+    out: PathBuf,
+    /// Run only task I of N (cells whose index is I modulo N, numbered from
+    /// 0 as Slurm array tasks are). Finished cells are skipped.
+    #[arg(long)]
+    task: Option<String>,
+}
+
+/// Runs `maso sweep`.
+pub fn run_sweep_command(args: &SweepArgs) -> Result<()> {
+    run_cells(&sweep_command(&args.file)?, &args.file, &args.out, args.task.as_deref())
+}
+
+/// Runs `maso mad --sweep` (a sweep file without `command` runs mad).
 pub fn run_sweep(args: &MadArgs, file: &Path, task: Option<&str>) -> Result<()> {
+    run_cells(&sweep_command(file)?, file, &args.out, task)
+}
+
+/// Runs the cells of task `task` (all cells without one) of a sweep into `out`.
+fn run_cells(command: &str, file: &Path, out: &Path, task: Option<&str>) -> Result<()> {
     let cells = sweep_cells(file)?;
     let task = task.map(Shard::parse).transpose()?.unwrap_or_default();
-    // Validate every cell before running any, so a typo fails at once.
-    let parsed: Vec<MadArgs> = cells.iter().enumerate().map(|(index, cell)| cell_arguments(cell, &cell_directory(&args.out, index))).collect::<Result<_>>()?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("failed to create {}", args.out.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("failed to create {}", out.display()))?;
     let listing: Vec<BTreeMap<String, String>> = cells.iter().map(|cell| cell.iter().cloned().collect()).collect();
-    std::fs::write(args.out.join("sweep.json"), serde_json::to_string_pretty(&serde_json::json!({ "file": file, "cells": listing }))?)
+    std::fs::write(out.join("sweep.json"), serde_json::to_string_pretty(&serde_json::json!({ "file": file, "command": command, "cells": listing }))?)
         .context("failed to write sweep.json")?;
     let mine: Vec<usize> = (0..cells.len()).filter(|index| index % task.count == task.index).collect();
     log::info!("sweep {}: {} cells, task {}/{} runs {}", file.display(), cells.len(), task.index, task.count, mine.len());
     for index in mine {
-        let directory = cell_directory(&args.out, index);
-        if directory.join("summary.json").is_file() {
+        let directory = cell_directory(out, index);
+        if directory.join(DONE_MARKER).is_file() {
             log::info!("cell {index} already finished; skipping it");
             continue;
         }
         log::info!("cell {index}: {:?}", cells[index]);
-        run_single(&parsed[index]).with_context(|| format!("sweep cell {index} ({:?}) failed", cells[index]))?;
+        super::run_arguments(&cell_arguments(command, &cells[index], &directory)).with_context(|| format!("sweep cell {index} ({:?}) failed", cells[index]))?;
+        std::fs::write(directory.join(DONE_MARKER), "").with_context(|| format!("failed to mark cell {index} as finished"))?;
     }
     Ok(())
 }
+
+/// Empty file written into a cell's folder once the cell has finished.
+const DONE_MARKER: &str = "cell.done";
 
 /// Options of `maso collect`.
 #[derive(Debug, Args)]
@@ -130,9 +160,12 @@ pub fn collect(args: &CollectArgs) -> Result<()> {
     let listing: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&listing_path).with_context(|| format!("failed to read {}; is this a sweep directory?", listing_path.display()))?)
         .with_context(|| format!("{} is not valid JSON", listing_path.display()))?;
     let cells = listing["cells"].as_array().context("sweep.json lists no cells")?;
-    let missing: Vec<usize> = (0..cells.len()).filter(|&i| !cell_directory(&args.directory, i).join("summary.json").is_file()).collect();
+    let missing: Vec<usize> = (0..cells.len()).filter(|&i| !cell_directory(&args.directory, i).join(DONE_MARKER).is_file()).collect();
     if !missing.is_empty() {
-        bail!("cells {missing:?} of {} have no summary.json yet; run their tasks (maso mad --sweep ... --task I/N) first", cells.len());
+        bail!("cells {missing:?} of {} are not finished yet; run their tasks (maso sweep FILE --task I/N) first", cells.len());
+    }
+    if listing["command"].as_str().unwrap_or("mad") != "mad" {
+        return collect_reports(args, cells);
     }
 
     let keys: Vec<String> = cells.first().and_then(|c| c.as_object()).map(|o| o.keys().cloned().collect()).unwrap_or_default();
@@ -161,6 +194,61 @@ pub fn collect(args: &CollectArgs) -> Result<()> {
     if !recall_series.is_empty() {
         line_chart(&args.directory.join("sweep_recall.png"), "Recall by generation, one line per cell", "generation", "recall", &recall_series, false)?;
     }
+    log::info!("collected {} cells into {}", cells.len(), args.directory.join("sweep.csv").display());
+    Ok(())
+}
+
+/// Flattens the numeric scalars of a JSON report into (path, value) pairs,
+/// skipping nested arrays (such as weight tables).
+fn numeric_leaves(value: &serde_json::Value, path: &str, depth: usize, leaves: &mut Vec<(String, f64)>) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(v) = number.as_f64() {
+                leaves.push((path.to_string(), v));
+            }
+        }
+        serde_json::Value::Object(map) if depth < 3 => {
+            for (key, child) in map {
+                let name = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                numeric_leaves(child, &name, depth + 1, leaves);
+            }
+        }
+        serde_json::Value::Array(items) if depth < 3 && !items.iter().any(|i| i.is_array()) => {
+            for (index, child) in items.iter().enumerate() {
+                let label = child.get("name").and_then(|n| n.as_str()).map_or(index.to_string(), str::to_string);
+                numeric_leaves(child, &format!("{path}.{label}"), depth + 1, leaves);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Gathers the `report.json` of every cell of a mask or nftk sweep into
+/// sweep.csv, one row per cell with every numeric value of the report.
+fn collect_reports(args: &CollectArgs, cells: &[serde_json::Value]) -> Result<()> {
+    let keys: Vec<String> = cells.first().and_then(|c| c.as_object()).map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
+    for (index, cell) in cells.iter().enumerate() {
+        let report_path = cell_directory(&args.directory, index).join("report.json");
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report_path).with_context(|| format!("failed to read {}", report_path.display()))?)
+            .with_context(|| format!("{} is not valid JSON", report_path.display()))?;
+        let mut leaves = Vec::new();
+        numeric_leaves(&report, "", 0, &mut leaves);
+        for (name, _) in &leaves {
+            if !columns.contains(name) {
+                columns.push(name.clone());
+            }
+        }
+        rows.push((index, cell, leaves));
+    }
+    let mut csv = format!("cell,{},{}\n", keys.join(","), columns.join(","));
+    for (index, cell, leaves) in rows {
+        let parameters: Vec<String> = keys.iter().map(|k| cell[k].as_str().unwrap_or("").to_string()).collect();
+        let values: Vec<String> = columns.iter().map(|c| leaves.iter().find(|(n, _)| n == c).map_or(String::new(), |(_, v)| format!("{v}"))).collect();
+        let _ = writeln!(csv, "{index},{},{}", parameters.join(","), values.join(","));
+    }
+    std::fs::write(args.directory.join("sweep.csv"), csv).context("failed to write sweep.csv")?;
     log::info!("collected {} cells into {}", cells.len(), args.directory.join("sweep.csv").display());
     Ok(())
 }
