@@ -64,7 +64,7 @@ impl ShardedCommand {
         }
     }
 
-    /// The maso subcommand each array task runs.
+    /// Returns the maso subcommand each array task runs.
     fn subcommand(self) -> &'static str {
         match self {
             Self::Sweep => "sweep",
@@ -72,7 +72,7 @@ impl ShardedCommand {
         }
     }
 
-    /// The option that selects a task's share.
+    /// Returns the option that selects a task's share.
     fn share_option(self) -> &'static str {
         match self {
             Self::Sweep => "--task",

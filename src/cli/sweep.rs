@@ -72,7 +72,7 @@ fn cell_directory(out: &Path, index: usize) -> PathBuf {
     out.join("cells").join(format!("cell-{index:04}"))
 }
 
-/// The study a sweep file runs (`command = ...`, default `mad`).
+/// Reads the study a sweep file runs (`command = ...`, default `mad`).
 fn sweep_command(file: &Path) -> Result<String> {
     let text = std::fs::read_to_string(file).with_context(|| format!("failed to read sweep file {}", file.display()))?;
     let table: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", file.display()))?;
@@ -83,7 +83,7 @@ fn sweep_command(file: &Path) -> Result<String> {
     Ok(command)
 }
 
-/// The command line of one cell.
+/// Builds the command line of one cell.
 fn cell_arguments(command: &str, cell: &Cell, out: &Path) -> Vec<String> {
     let mut argv = vec!["--log-level".to_string(), "warn".to_string(), command.to_string()];
     for (key, value) in cell {

@@ -157,8 +157,8 @@ impl TileManifest {
 
     /// Creates the manifest with its header line unless it exists. Shards
     /// start at the same time, so the header is written to a private file
-    /// and hard-linked into place, which fails rather than overwrites when
-    /// another shard got there first; readers never see a partial header.
+    /// and hard-linked into place. Linking fails rather than overwrites when
+    /// another shard got there first, and readers never see a partial header.
     fn create_if_missing(path: &Path, header: &str) -> Result<()> {
         if path.exists() {
             return Ok(());
