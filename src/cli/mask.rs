@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
+use super::ActivationArg;
+
 use maso::data::sequences::{load_sequences_with, MissingValues, SEQUENCE_SPEC_HELP};
 use maso::embed::{KernelDistance, TsneConfig};
-use maso::kernels::ntk::Activation;
 use maso::kernels::rntk::{Readout, RntkConfig};
 use maso::pipelines::mask::{run_mask, MaskConfig};
 use maso::plot::{scatter_grid, ScatterPanel};
@@ -61,11 +62,6 @@ pub struct MaskArgs {
     out: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Erf,
-}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DistanceArg {
@@ -98,10 +94,7 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     let config = MaskConfig {
         rntk: RntkConfig {
             layers: args.depth,
-            activation: match args.activation {
-                ActivationArg::Relu => Activation::Relu,
-                ActivationArg::Erf => Activation::Erf,
-            },
+            activation: args.activation.into(),
             sw: args.sw,
             su: args.su,
             sb: args.sb,

@@ -138,3 +138,39 @@ pub fn open_devices(spec: Option<&str>) -> anyhow::Result<Vec<maso::Gpu>> {
         .map(|index| Ok(maso::Gpu::with_options(&maso::GpuOptions { adapter_index: Some(index), ..options.clone() })?))
         .collect()
 }
+
+/// Hidden-layer nonlinearity as a command-line value.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ActivationArg {
+    /// max(x, 0).
+    Relu,
+    /// The error function.
+    Erf,
+}
+
+impl From<ActivationArg> for maso::kernels::ntk::Activation {
+    fn from(value: ActivationArg) -> Self {
+        match value {
+            ActivationArg::Relu => Self::Relu,
+            ActivationArg::Erf => Self::Erf,
+        }
+    }
+}
+
+/// Element type of output `.npy` files as a command-line value.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DtypeArg {
+    /// float32.
+    F32,
+    /// float64.
+    F64,
+}
+
+impl From<DtypeArg> for maso::kernels::ntk::NpyDtype {
+    fn from(value: DtypeArg) -> Self {
+        match value {
+            DtypeArg::F32 => Self::Float32,
+            DtypeArg::F64 => Self::Float64,
+        }
+    }
+}

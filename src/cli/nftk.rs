@@ -4,10 +4,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
+
+use super::ActivationArg;
 
 use maso::data::{load_dataset, Dataset, DATASET_SPEC_HELP};
-use maso::kernels::ntk::{Activation, Inputs, NtkConfig, Parameterization};
+use maso::kernels::ntk::{Inputs, NtkConfig, Parameterization};
 use maso::pipelines::nftk::{run_nftk, LabelledPoints, NftkConfig, NftkResult};
 use maso::{plot, Gpu};
 
@@ -50,11 +52,6 @@ pub struct NftkArgs {
     out: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Erf,
-}
 
 /// Default sizes: the whole of a small data set, a quick subset of MNIST.
 fn default_sizes(samples: usize) -> (usize, usize) {
@@ -104,10 +101,7 @@ pub fn run(args: &NftkArgs) -> Result<()> {
     let config = NftkConfig {
         network: NtkConfig {
             depth: args.depth,
-            activation: match args.activation {
-                ActivationArg::Relu => Activation::Relu,
-                ActivationArg::Erf => Activation::Erf,
-            },
+            activation: args.activation.into(),
             w_std: args.w_std,
             b_std: Some(args.b_std),
             parameterization: Parameterization::Ntk,

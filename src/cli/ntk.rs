@@ -4,11 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+
+use super::ActivationArg;
+use super::DtypeArg;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::io::npy;
 use maso::kernels::ntk::{
-    component_names, compute_ntk_gram_selected, Activation, GramOptions, Inputs, NpyDtype, NpySink, NtkConfig, Parameterization,
+    component_names, compute_ntk_gram_selected, GramOptions, Inputs, NpyDtype, NpySink, NtkConfig, Parameterization,
 };
 use maso::kernels::shard::{Fingerprint, Shard, TileManifest};
 use maso::kernels::tiling::TileSelection;
@@ -80,11 +83,6 @@ pub struct NtkArgs {
     out: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Erf,
-}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ParameterizationArg {
@@ -92,21 +90,13 @@ enum ParameterizationArg {
     Standard,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DtypeArg {
-    F32,
-    F64,
-}
 
 /// Loads the inputs, computes the Gram matrices tile by tile into `--out`
 /// and writes `ntk.json` with the configuration and timings.
 pub fn run(args: &NtkArgs) -> Result<()> {
     let config = NtkConfig {
         depth: args.depth,
-        activation: match args.activation {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Erf => Activation::Erf,
-        },
+        activation: args.activation.into(),
         w_std: args.w_std,
         b_std: args.b_std,
         parameterization: match args.parameterization {
@@ -137,10 +127,7 @@ pub fn run(args: &NtkArgs) -> Result<()> {
     }
     let per_layer = !args.no_layers;
     let names = component_names(config.depth, per_layer);
-    let dtype = match args.dtype {
-        DtypeArg::F32 => NpyDtype::Float32,
-        DtypeArg::F64 => NpyDtype::Float64,
-    };
+    let dtype = args.dtype.into();
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let tile = match (shard, args.tile) {
         (Some(_), None) => Some(SHARDED_TILE),

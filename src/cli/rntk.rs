@@ -4,10 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+
+use super::ActivationArg;
+use super::DtypeArg;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::data::sequences::{load_sequences_with, MissingValues, SequenceSet, SEQUENCE_SPEC_HELP};
-use maso::kernels::ntk::{Activation, NpyDtype, NpySink};
+use maso::kernels::ntk::NpySink;
 use maso::kernels::rntk::{compute_rntk_gram_selected, Readout, RntkConfig, SequenceInputs};
 use maso::kernels::shard::{Fingerprint, Shard, TileManifest};
 use maso::kernels::tiling::TileSelection;
@@ -75,11 +78,6 @@ pub struct RntkArgs {
     out: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Erf,
-}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReadoutArg {
@@ -94,11 +92,6 @@ enum NormalizeArg {
     Max,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DtypeArg {
-    F32,
-    F64,
-}
 
 /// Cumulative step offsets of a sequence set (count + 1 entries).
 pub fn step_offsets(set: &SequenceSet) -> Vec<usize> {
@@ -128,10 +121,7 @@ fn load(spec: &str, args: &RntkArgs) -> Result<SequenceSet> {
 pub fn run(args: &RntkArgs) -> Result<()> {
     let config = RntkConfig {
         layers: args.depth,
-        activation: match args.activation {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Erf => Activation::Erf,
-        },
+        activation: args.activation.into(),
         sw: args.sw,
         su: args.su,
         sb: args.sb,
@@ -161,10 +151,7 @@ pub fn run(args: &RntkArgs) -> Result<()> {
     if gpus.len() > 1 {
         log::info!("using {} devices: {}", gpus.len(), gpus.iter().map(|g| g.info().name.clone()).collect::<Vec<_>>().join(", "));
     }
-    let dtype = match args.dtype {
-        DtypeArg::F32 => NpyDtype::Float32,
-        DtypeArg::F64 => NpyDtype::Float64,
-    };
+    let dtype = args.dtype.into();
     let names = ["nngp".to_string(), "ntk".to_string()];
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let tile = match (shard, args.tile) {
