@@ -58,7 +58,7 @@ fn bench_solver(criterion: &mut Criterion) {
     let mut group = criterion.benchmark_group("kernel_ridge");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     for &n in sizes {
-        // An NTK Gram matrix of random points, as the solver sees in practice.
+        // An NTK Gram matrix of random points, like those the solver gets in practice.
         let dimension = 32;
         let x = PhiloxStream::new(3, 0).normal(0, n * dimension);
         let inputs = Inputs::new(&x, n, dimension, "x").unwrap();

@@ -173,7 +173,7 @@ pub enum Error {
     Plot {
         /// The PNG file.
         path: PathBuf,
-        /// What went wrong.
+        /// Description of the failure.
         message: String,
     },
 

@@ -124,7 +124,7 @@ fn fresh_data_limit_ignores_initial_size() {
     fresh_limit(10, 12, 30);
 }
 
-/// The study's size, d = 100 (about a minute on lavapipe).
+/// Runs the study's size, d = 100 (about a minute on lavapipe).
 #[test]
 #[ignore]
 fn fresh_data_limit_ignores_initial_size_d100() {

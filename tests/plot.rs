@@ -17,7 +17,8 @@ fn labels(prefix: &str, count: usize) -> Vec<String> {
 
 fn assert_png_with_ink(path: &PathBuf) {
     let image = image::open(path).unwrap().to_rgb8();
-    assert!(image.width() >= 400 && image.height() >= 200, "{}x{}", image.width(), image.height());
+    assert!(image.width() >= 400, "width {}", image.width());
+    assert!(image.height() >= 200, "height {}", image.height());
     let dark = image.pixels().filter(|p| p.0.iter().all(|&c| c < 100)).count();
     assert!(dark > 100, "only {dark} dark pixels: no text or axes were drawn");
 }

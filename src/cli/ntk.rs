@@ -66,7 +66,7 @@ pub struct NtkArgs {
     #[arg(long)]
     no_layers: bool,
     /// Tile edge in entries (default: sized from the adapter's limits, or
-    /// 1024 with --shard so that every shard sees the same tile grid).
+    /// 1024 with --shard so that every shard uses the same tile grid).
     #[arg(long)]
     tile: Option<usize>,
     /// Compute only shard I of N (numbered from 0, as Slurm array tasks are)

@@ -226,7 +226,7 @@ impl Gpu {
             let _ = sender.send(result);
         });
         self.wait_for(submission, operation)?;
-        // The map callback runs inside whichever thread's poll sees the
+        // The map callback runs inside whichever thread's poll observes the
         // mapping complete. With several threads sharing the device, that can
         // be another thread that is still busy running callbacks after this
         // thread's wait has returned, so keep polling until it arrives.

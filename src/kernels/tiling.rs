@@ -130,19 +130,9 @@ pub fn run_tiled(
             continue;
         }
         let block = tiles[index];
-        let (mut planes, gpu_seconds) = compute_tile(block)?;
-        let diagonal = block.row == block.column;
-        if symmetric && upper_only && diagonal {
-            mirror_upper_triangle(&mut planes, block.rows, components);
-        }
-        write_tile(sink, &planes, components, block, symmetric && !diagonal)?;
-        if let Some(manifest) = manifest.as_deref_mut() {
-            sink.sync()?;
-            manifest.mark_done(index)?;
-        }
-        report.tiles_computed += 1;
-        report.entries_computed += (block.rows * block.columns) as u64;
-        report.gpu_seconds += gpu_seconds;
+        let (planes, gpu_seconds) = compute_tile(block)?;
+        let layout = TileLayout { symmetric, upper_only, components };
+        store_tile(sink, manifest.as_deref_mut(), &mut report, layout, index, block, planes, gpu_seconds)?;
         progress(done + 1, total);
     }
     sink.finish()?;
@@ -151,7 +141,7 @@ pub fn run_tiled(
 }
 
 /// Computes the selected tiles with several workers (one per GPU), each
-/// taking the next tile from a shared queue; this thread writes the tiles,
+/// taking the next tile from a shared queue. This thread writes the tiles,
 /// records them in the manifest and reports progress in completion order.
 /// Arguments and results are those of [`run_tiled`].
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -197,7 +187,7 @@ pub fn run_tiled_parallel<'w>(
         drop(sender);
         let mut first_error = None;
         for outcome in receiver {
-            let (index, mut planes, gpu_seconds) = match outcome {
+            let (index, planes, gpu_seconds) = match outcome {
                 Ok(value) => value,
                 Err(error) => {
                     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -208,23 +198,12 @@ pub fn run_tiled_parallel<'w>(
             if first_error.is_some() {
                 continue;
             }
-            let block = tiles[index];
-            let diagonal = block.row == block.column;
-            if symmetric && upper_only && diagonal {
-                mirror_upper_triangle(&mut planes, block.rows, components);
-            }
-            let written = write_tile(sink, &planes, components, block, symmetric && !diagonal).and_then(|()| match manifest.as_deref_mut() {
-                Some(manifest) => sink.sync().and_then(|()| manifest.mark_done(index)),
-                None => Ok(()),
-            });
-            if let Err(error) = written {
+            let layout = TileLayout { symmetric, upper_only, components };
+            if let Err(error) = store_tile(sink, manifest.as_deref_mut(), &mut report, layout, index, tiles[index], planes, gpu_seconds) {
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 first_error = Some(error);
                 continue;
             }
-            report.tiles_computed += 1;
-            report.entries_computed += (block.rows * block.columns) as u64;
-            report.gpu_seconds += gpu_seconds;
             done += 1;
             progress(done, total);
         }
@@ -233,6 +212,44 @@ pub fn run_tiled_parallel<'w>(
     sink.finish()?;
     report.wall_seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// How a tile's planes map onto the output.
+#[derive(Clone, Copy)]
+struct TileLayout {
+    symmetric: bool,
+    upper_only: bool,
+    components: usize,
+}
+
+/// Completes a computed tile, the same way for one worker or several:
+/// mirrors a diagonal tile's upper triangle if needed, writes the tile (and
+/// its transpose below the diagonal), records it in the manifest after the
+/// data is synced, and counts it in the report.
+#[allow(clippy::too_many_arguments)]
+fn store_tile(
+    sink: &mut dyn GramSink,
+    manifest: Option<&mut TileManifest>,
+    report: &mut GramReport,
+    layout: TileLayout,
+    index: usize,
+    block: TileBlock,
+    mut planes: Vec<f32>,
+    gpu_seconds: f64,
+) -> Result<()> {
+    let diagonal = block.row == block.column;
+    if layout.symmetric && layout.upper_only && diagonal {
+        mirror_upper_triangle(&mut planes, block.rows, layout.components);
+    }
+    write_tile(sink, &planes, layout.components, block, layout.symmetric && !diagonal)?;
+    if let Some(manifest) = manifest {
+        sink.sync()?;
+        manifest.mark_done(index)?;
+    }
+    report.tiles_computed += 1;
+    report.entries_computed += (block.rows * block.columns) as u64;
+    report.gpu_seconds += gpu_seconds;
+    Ok(())
 }
 
 /// Copies the strict upper triangle of each square plane onto the lower one.
