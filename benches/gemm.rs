@@ -25,9 +25,17 @@ fn square_sizes(gpu: &Gpu) -> Vec<usize> {
 
 fn bench_gemm(criterion: &mut Criterion) {
     let gpu = Gpu::new().expect("benchmarks need a GPU adapter");
-    eprintln!("adapter: {} ({:?}, {:?})", gpu.info().name, gpu.info().backend, gpu.info().device_type);
+    eprintln!(
+        "adapter: {} ({:?}, {:?})",
+        gpu.info().name,
+        gpu.info().backend,
+        gpu.info().device_type
+    );
     let mut group = criterion.benchmark_group("gemm");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
 
     for size in square_sizes(&gpu) {
         let values = PhiloxStream::new(1, 0).uniform(0, size * size);

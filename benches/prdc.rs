@@ -31,7 +31,9 @@ fn splitmix_uniform(z: u64) -> f64 {
 }
 
 fn bench_points(n: usize, first_input: u64, scale: f64, shift: f64) -> Vec<f32> {
-    (0..(n * DIM) as u64).map(|index| (scale * splitmix_uniform(first_input + index) + shift) as f32).collect()
+    (0..(n * DIM) as u64)
+        .map(|index| (scale * splitmix_uniform(first_input + index) + shift) as f32)
+        .collect()
 }
 
 fn point_count(gpu: &Gpu) -> usize {
@@ -44,7 +46,12 @@ fn point_count(gpu: &Gpu) -> usize {
 
 fn bench_prdc(criterion: &mut Criterion) {
     let gpu = Gpu::new().expect("benchmarks need a GPU adapter");
-    eprintln!("adapter: {} ({:?}, {:?})", gpu.info().name, gpu.info().backend, gpu.info().device_type);
+    eprintln!(
+        "adapter: {} ({:?}, {:?})",
+        gpu.info().name,
+        gpu.info().backend,
+        gpu.info().device_type
+    );
     let n = point_count(&gpu);
     let real = bench_points(n, 0, 1.0, 0.0);
     let fake = bench_points(n, 1 << 40, 0.9, 0.08);
@@ -52,7 +59,10 @@ fn bench_prdc(criterion: &mut Criterion) {
     eprintln!("n = {n}: {values:?}");
 
     let mut group = criterion.benchmark_group("prdc");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(2 * n as u64));
     group.bench_with_input(BenchmarkId::new("d64_k5", n), &n, |bencher, _| {
         bencher.iter(|| prdc(&gpu, &real, &fake, DIM, K).unwrap());

@@ -9,9 +9,17 @@ use maso::Gpu;
 
 fn bench_readback(criterion: &mut Criterion) {
     let gpu = Gpu::new().expect("benchmarks need a GPU adapter");
-    eprintln!("adapter: {} ({:?}, {:?})", gpu.info().name, gpu.info().backend, gpu.info().device_type);
+    eprintln!(
+        "adapter: {} ({:?}, {:?})",
+        gpu.info().name,
+        gpu.info().backend,
+        gpu.info().device_type
+    );
     let mut group = criterion.benchmark_group("readback");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
 
     let max_bytes = gpu.max_storage_binding_bytes();
     for mebibytes in [1u64, 16, 64, 256] {
@@ -19,11 +27,17 @@ fn bench_readback(criterion: &mut Criterion) {
         if bytes > max_bytes {
             continue;
         }
-        let buffer = gpu.upload(&vec![1.0f32; (bytes / 4) as usize], "readback source").unwrap();
+        let buffer = gpu
+            .upload(&vec![1.0f32; (bytes / 4) as usize], "readback source")
+            .unwrap();
         group.throughput(Throughput::Bytes(bytes));
-        group.bench_with_input(BenchmarkId::new("read", format!("{mebibytes}MiB")), &bytes, |bencher, _| {
-            bencher.iter(|| gpu.read(&buffer).unwrap());
-        });
+        group.bench_with_input(
+            BenchmarkId::new("read", format!("{mebibytes}MiB")),
+            &bytes,
+            |bencher, _| {
+                bencher.iter(|| gpu.read(&buffer).unwrap());
+            },
+        );
     }
     group.finish();
 }

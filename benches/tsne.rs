@@ -12,7 +12,9 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use maso::embed::{initial_embedding, joint_probabilities, DistanceMatrix, StepParameters, TsneOptimizer};
+use maso::embed::{
+    initial_embedding, joint_probabilities, DistanceMatrix, StepParameters, TsneOptimizer,
+};
 use maso::Gpu;
 
 const DIMENSIONS: usize = 10;
@@ -21,7 +23,8 @@ fn bench_points(n: usize) -> Vec<f64> {
     let mut points = vec![0.0; n * DIMENSIONS];
     for i in 0..n {
         for k in 0..DIMENSIONS {
-            points[i * DIMENSIONS + k] = (0.37 * i as f64 + 1.9 * k as f64).sin() + 3.0 * (i % 2) as f64;
+            points[i * DIMENSIONS + k] =
+                (0.37 * i as f64 + 1.9 * k as f64).sin() + 3.0 * (i % 2) as f64;
         }
     }
     points
@@ -51,14 +54,24 @@ fn sizes(gpu: &Gpu) -> Vec<usize> {
 
 fn bench_tsne_iteration(criterion: &mut Criterion) {
     let gpu = Gpu::new().expect("benchmarks need a GPU adapter");
-    eprintln!("adapter: {} ({:?}, {:?})", gpu.info().name, gpu.info().backend, gpu.info().device_type);
+    eprintln!(
+        "adapter: {} ({:?}, {:?})",
+        gpu.info().name,
+        gpu.info().backend,
+        gpu.info().device_type
+    );
     let mut group = criterion.benchmark_group("tsne_iteration");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
 
     for n in sizes(&gpu) {
-        let probabilities = joint_probabilities(&bench_distances(n), 30.0, true).expect("perplexity 30 is below n");
+        let probabilities =
+            joint_probabilities(&bench_distances(n), 30.0, true).expect("perplexity 30 is below n");
         let probabilities: Vec<f32> = probabilities.iter().map(|&p| p as f32).collect();
-        let optimizer = TsneOptimizer::new(&gpu, &probabilities, &initial_embedding(n, 2, 0), n, 2).unwrap();
+        let optimizer =
+            TsneOptimizer::new(&gpu, &probabilities, &initial_embedding(n, 2, 0), n, 2).unwrap();
         let uniform = optimizer
             .step_uniform(&StepParameters {
                 exaggeration: 12.0,

@@ -14,16 +14,16 @@ pub mod error;
 pub mod generative;
 pub mod gpu;
 pub mod io;
-pub mod nn;
 pub mod kernels;
 pub mod metrics;
+pub mod nn;
 pub mod ops;
 pub mod pipelines;
 pub mod plot;
 pub mod random;
 pub mod shader_source;
-pub mod solvers;
 pub mod shaders;
+pub mod solvers;
 
 pub use error::{Error, Result};
 pub use gpu::{Gpu, GpuBuffer, GpuOptions};

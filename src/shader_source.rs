@@ -76,7 +76,9 @@ fn append_file(
         let Some(import) = line.trim_start().strip_prefix("#import") else {
             assembled.text.push_str(line);
             assembled.text.push('\n');
-            assembled.line_origins.push((display_name.clone(), line_number));
+            assembled
+                .line_origins
+                .push((display_name.clone(), line_number));
             continue;
         };
 
@@ -102,7 +104,9 @@ fn append_file(
         // Keep the line count stable for the importing file's own lines by
         // leaving a marker comment where the import stood.
         assembled.text.push_str(&format!("// imported: {name}\n"));
-        assembled.line_origins.push((display_name.clone(), line_number));
+        assembled
+            .line_origins
+            .push((display_name.clone(), line_number));
         if !included.contains(&imported) {
             append_file(root, &imported, included, assembled)?;
         }

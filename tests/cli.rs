@@ -40,22 +40,53 @@ fn info_lists_adapter() {
     let start = json.find('{').unwrap();
     let end = json.rfind('}').unwrap();
     let report: serde_json::Value = serde_json::from_str(&json[start..=end]).unwrap();
-    assert!(report["selected"]["limits"]["max_storage_buffer_binding_size"].as_u64().unwrap() > 0);
+    assert!(
+        report["selected"]["limits"]["max_storage_buffer_binding_size"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 }
 
 #[test]
 fn ntk_writes_all_components() {
     let directory = scratch("ntk");
-    let (x1, x2, out) = (directory.join("x1.npy"), directory.join("x2.npy"), directory.join("out"));
+    let (x1, x2, out) = (
+        directory.join("x1.npy"),
+        directory.join("x2.npy"),
+        directory.join("out"),
+    );
     write_points(&x1, 13, 5, 1);
     write_points(&x2, 9, 5, 2);
-    run_ok(maso().args(["ntk", "--depth", "2", "--activation", "erf", "--w-std", "1.3", "--b-std", "0.2", "--dtype", "f64", "--out"]).arg(&out).arg("--x1").arg(&x1).arg("--x2").arg(&x2));
+    run_ok(
+        maso()
+            .args([
+                "ntk",
+                "--depth",
+                "2",
+                "--activation",
+                "erf",
+                "--w-std",
+                "1.3",
+                "--b-std",
+                "0.2",
+                "--dtype",
+                "f64",
+                "--out",
+            ])
+            .arg(&out)
+            .arg("--x1")
+            .arg(&x1)
+            .arg("--x2")
+            .arg(&x2),
+    );
     for name in ["nngp", "ntk", "layer_0", "layer_1", "layer_2"] {
         let array = maso::io::npy::read_f64(out.join(format!("{name}.npy"))).unwrap();
         assert_eq!(array.shape, vec![13, 9], "{name}");
         assert!(array.data.iter().all(|v| v.is_finite()), "{name}");
     }
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("ntk.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("ntk.json")).unwrap()).unwrap();
     assert_eq!(summary["shape"], serde_json::json!([13, 9]));
 }
 
@@ -66,20 +97,60 @@ fn ntk_reports_bad_inputs() {
     write_points(&x1, 4, 3, 1);
     write_points(&x2, 4, 5, 2);
     let out = directory.join("out");
-    let message = run_err(maso().arg("ntk").arg("--x1").arg(&x1).arg("--x2").arg(&x2).arg("--out").arg(&out));
-    assert!(message.contains("3 features per point but X2 has 5"), "{message}");
-    let message = run_err(maso().args(["ntk", "--w-std", "-1"]).arg("--x1").arg(&x1).arg("--out").arg(&out));
+    let message = run_err(
+        maso()
+            .arg("ntk")
+            .arg("--x1")
+            .arg(&x1)
+            .arg("--x2")
+            .arg(&x2)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert!(
+        message.contains("3 features per point but X2 has 5"),
+        "{message}"
+    );
+    let message = run_err(
+        maso()
+            .args(["ntk", "--w-std", "-1"])
+            .arg("--x1")
+            .arg(&x1)
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(message.contains("invalid w_std = -1"), "{message}");
     let missing = directory.join("missing.npy");
-    let message = run_err(maso().arg("ntk").arg("--x1").arg(&missing).arg("--out").arg(&out));
+    let message = run_err(
+        maso()
+            .arg("ntk")
+            .arg("--x1")
+            .arg(&missing)
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(message.contains("missing.npy"), "{message}");
     let empty = directory.join("empty.npy");
     std::fs::write(&empty, b"").unwrap();
-    let message = run_err(maso().arg("ntk").arg("--x1").arg(&empty).arg("--out").arg(&out));
+    let message = run_err(
+        maso()
+            .arg("ntk")
+            .arg("--x1")
+            .arg(&empty)
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(message.contains("not a .npy file"), "{message}");
     let nan = directory.join("nan.npy");
     maso::io::npy::write_f32(&nan, &[2, 2], &[1.0, f32::NAN, 0.0, 1.0]).unwrap();
-    let message = run_err(maso().arg("ntk").arg("--x1").arg(&nan).arg("--out").arg(&out));
+    let message = run_err(
+        maso()
+            .arg("ntk")
+            .arg("--x1")
+            .arg(&nan)
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(message.contains("row 0, column 1"), "{message}");
     let integers = directory.join("strings.npy");
     // A NumPy array of strings ('<U1').
@@ -90,7 +161,14 @@ fn ntk_reports_bad_inputs() {
     bytes.extend_from_slice(padded.as_bytes());
     bytes.extend_from_slice(&[b'a', 0, 0, 0, b'b', 0, 0, 0]);
     std::fs::write(&integers, bytes).unwrap();
-    let message = run_err(maso().arg("ntk").arg("--x1").arg(&integers).arg("--out").arg(&out));
+    let message = run_err(
+        maso()
+            .arg("ntk")
+            .arg("--x1")
+            .arg(&integers)
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(message.contains("<U1"), "{message}");
     assert!(message.contains("not supported"), "{message}");
 }
@@ -99,11 +177,36 @@ fn ntk_reports_bad_inputs() {
 fn nftk_writes_report_tables_and_figures() {
     let directory = scratch("nftk");
     let out = directory.join("out");
-    run_ok(maso().args(["nftk", "--dataset", "breast-cancer", "--train", "80", "--test", "40", "--depth", "2", "--explain", "4", "--out"]).arg(&out));
-    for name in ["report.json", "mu.csv", "contributions.csv", "mu.png", "contributions.png", "accuracy.png"] {
+    run_ok(
+        maso()
+            .args([
+                "nftk",
+                "--dataset",
+                "breast-cancer",
+                "--train",
+                "80",
+                "--test",
+                "40",
+                "--depth",
+                "2",
+                "--explain",
+                "4",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    for name in [
+        "report.json",
+        "mu.csv",
+        "contributions.csv",
+        "mu.png",
+        "contributions.png",
+        "accuracy.png",
+    ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let accuracy = report["result"]["accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.8, "breast-cancer accuracy {accuracy}");
     let mu = std::fs::read_to_string(out.join("mu.csv")).unwrap();
@@ -116,9 +219,26 @@ fn nftk_writes_report_tables_and_figures() {
 #[test]
 fn nftk_reports_unknown_dataset() {
     let directory = scratch("nftk-bad");
-    let message = run_err(maso().args(["nftk", "--dataset", "no-such-set", "--out"]).arg(directory.join("out")));
+    let message = run_err(
+        maso()
+            .args(["nftk", "--dataset", "no-such-set", "--out"])
+            .arg(directory.join("out")),
+    );
     assert!(message.contains("breast-cancer"), "{message}");
-    let message = run_err(maso().args(["nftk", "--dataset", "breast-cancer", "--train", "600", "--test", "100", "--out"]).arg(directory.join("out")));
+    let message = run_err(
+        maso()
+            .args([
+                "nftk",
+                "--dataset",
+                "breast-cancer",
+                "--train",
+                "600",
+                "--test",
+                "100",
+                "--out",
+            ])
+            .arg(directory.join("out")),
+    );
     assert!(message.contains("569"), "{message}");
 }
 
@@ -126,7 +246,22 @@ fn nftk_reports_unknown_dataset() {
 fn rntk_writes_gram_files() {
     let directory = scratch("rntk");
     let out = directory.join("out");
-    run_ok(maso().args(["rntk", "--sequences", "japanese-vowels", "--normalize", "unit", "--depth", "2", "--readout", "mean", "--out"]).arg(&out));
+    run_ok(
+        maso()
+            .args([
+                "rntk",
+                "--sequences",
+                "japanese-vowels",
+                "--normalize",
+                "unit",
+                "--depth",
+                "2",
+                "--readout",
+                "mean",
+                "--out",
+            ])
+            .arg(&out),
+    );
     for name in ["nngp", "ntk"] {
         let array = maso::io::npy::read_f64(out.join(format!("{name}.npy"))).unwrap();
         assert_eq!(array.shape, vec![270, 270], "{name}");
@@ -134,7 +269,14 @@ fn rntk_writes_gram_files() {
     }
     let bad = directory.join("bad.ts");
     std::fs::write(&bad, "@problemName bad\n@univariate false\n@dimensions 2\n@classLabel true a b\n@data\n1,2:3,4:a\n1,2,3:b\n").unwrap();
-    let message = run_err(maso().arg("rntk").arg("--sequences").arg(&bad).arg("--out").arg(&out));
+    let message = run_err(
+        maso()
+            .arg("rntk")
+            .arg("--sequences")
+            .arg(&bad)
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(message.contains("bad.ts"), "{message}");
 }
 
@@ -142,21 +284,43 @@ fn rntk_writes_gram_files() {
 fn mask_writes_embeddings_figure_and_report() {
     let directory = scratch("mask");
     let out = directory.join("out");
-    run_ok(maso().args(["mask", "--data", "ode", "--seed", "1", "--iterations", "300", "--out"]).arg(&out));
+    run_ok(
+        maso()
+            .args([
+                "mask",
+                "--data",
+                "ode",
+                "--seed",
+                "1",
+                "--iterations",
+                "300",
+                "--out",
+            ])
+            .arg(&out),
+    );
     for name in ["embeddings.csv", "mask.png", "report.json", "rntk_ntk.npy"] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let embeddings = report["embeddings"].as_array().unwrap();
     assert_eq!(embeddings.len(), 4);
     for embedding in embeddings {
         for key in ["knn_accuracy", "silhouette", "trustworthiness"] {
-            assert!(embedding[key].as_f64().unwrap().is_finite(), "{key} of {}", embedding["name"]);
+            assert!(
+                embedding[key].as_f64().unwrap().is_finite(),
+                "{key} of {}",
+                embedding["name"]
+            );
         }
     }
     let csv = std::fs::read_to_string(out.join("embeddings.csv")).unwrap();
     assert_eq!(csv.lines().count(), 201);
-    let message = run_err(maso().args(["mask", "--data", "ode", "--perplexity", "500", "--out"]).arg(&out));
+    let message = run_err(
+        maso()
+            .args(["mask", "--data", "ode", "--perplexity", "500", "--out"])
+            .arg(&out),
+    );
     assert!(message.contains("perplexity"), "{message}");
 }
 
@@ -165,22 +329,57 @@ fn slurm_writes_array_and_check_scripts() {
     let directory = scratch("slurm");
     let scripts = directory.join("jobs");
     let out = directory.join("gram");
-    run_ok(maso().args(["slurm", "rntk", "--tasks", "3", "--partition", "gpu", "--time", "1:00:00", "--script-dir"]).arg(&scripts).args(["--", "--sequences", "japanese-vowels", "--out"]).arg(&out));
+    run_ok(
+        maso()
+            .args([
+                "slurm",
+                "rntk",
+                "--tasks",
+                "3",
+                "--partition",
+                "gpu",
+                "--time",
+                "1:00:00",
+                "--script-dir",
+            ])
+            .arg(&scripts)
+            .args(["--", "--sequences", "japanese-vowels", "--out"])
+            .arg(&out),
+    );
     let array = std::fs::read_to_string(scripts.join("maso-rntk-array.sbatch")).unwrap();
     assert!(array.contains("#SBATCH --array=0-2"), "{array}");
     assert!(array.contains("#SBATCH --partition=gpu"), "{array}");
     assert!(array.contains("#SBATCH --time=1:00:00"), "{array}");
-    assert!(array.contains("--shard \"${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}\""), "{array}");
+    assert!(
+        array.contains("--shard \"${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}\""),
+        "{array}"
+    );
     let check = std::fs::read_to_string(scripts.join("maso-rntk-check.sbatch")).unwrap();
     assert!(check.contains("--shard 0/1"), "{check}");
-    let message = run_err(maso().args(["slurm", "ntk", "--tasks", "2", "--script-dir"]).arg(&scripts).args(["--", "--x1", "a.npy", "--shard", "0/2"]));
+    let message = run_err(
+        maso()
+            .args(["slurm", "ntk", "--tasks", "2", "--script-dir"])
+            .arg(&scripts)
+            .args(["--", "--x1", "a.npy", "--shard", "0/2"]),
+    );
     assert!(message.contains("remove --shard"), "{message}");
 }
 
 #[test]
 fn shard_option_is_validated() {
     let directory = scratch("shard-cli");
-    let message = run_err(maso().args(["rntk", "--sequences", "japanese-vowels", "--shard", "5/4", "--out"]).arg(directory.join("out")));
+    let message = run_err(
+        maso()
+            .args([
+                "rntk",
+                "--sequences",
+                "japanese-vowels",
+                "--shard",
+                "5/4",
+                "--out",
+            ])
+            .arg(directory.join("out")),
+    );
     assert!(message.contains("invalid shard = 5/4"), "{message}");
 }
 
@@ -188,8 +387,39 @@ fn shard_option_is_validated() {
 fn mad_writes_metrics_plots_and_summary() {
     let directory = scratch("mad");
     let out = directory.join("out");
-    run_ok(maso().args(["mad", "--model", "gaussian", "--real", "normal:2", "--loop", "fresh", "--lambda", "0.8", "--generations", "3", "--n-real", "100", "--n-synth", "200", "--chains", "4", "--metric-samples", "300", "--out"]).arg(&out));
-    for name in ["metrics.csv", "summary.json", "metrics.png", "distances.png", "samples.png"] {
+    run_ok(
+        maso()
+            .args([
+                "mad",
+                "--model",
+                "gaussian",
+                "--real",
+                "normal:2",
+                "--loop",
+                "fresh",
+                "--lambda",
+                "0.8",
+                "--generations",
+                "3",
+                "--n-real",
+                "100",
+                "--n-synth",
+                "200",
+                "--chains",
+                "4",
+                "--metric-samples",
+                "300",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    for name in [
+        "metrics.csv",
+        "summary.json",
+        "metrics.png",
+        "distances.png",
+        "samples.png",
+    ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
@@ -197,7 +427,11 @@ fn mad_writes_metrics_plots_and_summary() {
     assert_eq!(csv.lines().count(), 1 + 12 + 3, "{csv}");
     let message = run_err(maso().args(["mad", "--lambda", "0", "--out"]).arg(&out));
     assert!(message.contains("lambda"), "{message}");
-    let message = run_err(maso().args(["mad", "--real", "normal:x", "--out"]).arg(&out));
+    let message = run_err(
+        maso()
+            .args(["mad", "--real", "normal:x", "--out"])
+            .arg(&out),
+    );
     assert!(message.contains("normal:D"), "{message}");
 }
 
@@ -209,10 +443,24 @@ fn mad_sweep_runs_tasks_and_collects() {
     let out = directory.join("out");
     let message = run_err(maso().arg("collect").arg(&directory));
     assert!(message.contains("sweep.json"), "{message}");
-    run_ok(maso().arg("mad").arg("--sweep").arg(&sweep).args(["--task", "0/2", "--out"]).arg(&out));
+    run_ok(
+        maso()
+            .arg("mad")
+            .arg("--sweep")
+            .arg(&sweep)
+            .args(["--task", "0/2", "--out"])
+            .arg(&out),
+    );
     let message = run_err(maso().arg("collect").arg(&out));
     assert!(message.contains("cells [1, 3, 5] of 6"), "{message}");
-    run_ok(maso().arg("mad").arg("--sweep").arg(&sweep).args(["--task", "1/2", "--out"]).arg(&out));
+    run_ok(
+        maso()
+            .arg("mad")
+            .arg("--sweep")
+            .arg(&sweep)
+            .args(["--task", "1/2", "--out"])
+            .arg(&out),
+    );
     run_ok(maso().arg("collect").arg(&out));
     let table = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     // 6 cells x 2 generations.
@@ -221,11 +469,28 @@ fn mad_sweep_runs_tasks_and_collects() {
 
     let bad = directory.join("bad.toml");
     std::fs::write(&bad, "[grid]\nlambda = [1.0, 2.0]\n").unwrap();
-    let message = run_err(maso().arg("mad").arg("--sweep").arg(&bad).arg("--out").arg(directory.join("bad")));
+    let message = run_err(
+        maso()
+            .arg("mad")
+            .arg("--sweep")
+            .arg(&bad)
+            .arg("--out")
+            .arg(directory.join("bad")),
+    );
     assert!(message.contains("lambda"), "{message}");
     std::fs::write(&bad, "out = \"x\"\n").unwrap();
-    let message = run_err(maso().arg("mad").arg("--sweep").arg(&bad).arg("--out").arg(directory.join("bad")));
-    assert!(message.contains("cannot be set in a sweep file"), "{message}");
+    let message = run_err(
+        maso()
+            .arg("mad")
+            .arg("--sweep")
+            .arg(&bad)
+            .arg("--out")
+            .arg(directory.join("bad")),
+    );
+    assert!(
+        message.contains("cannot be set in a sweep file"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -238,7 +503,10 @@ fn sweep_of_another_study_collects_reports() {
     run_ok(maso().arg("collect").arg(&out));
     let table = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     assert_eq!(table.lines().count(), 3, "{table}");
-    assert!(table.lines().next().unwrap().contains("result.accuracy"), "{table}");
+    assert!(
+        table.lines().next().unwrap().contains("result.accuracy"),
+        "{table}"
+    );
     std::fs::write(&sweep, "command = \"fly\"\n").unwrap();
     let message = run_err(maso().arg("sweep").arg(&sweep).arg("--out").arg(&out));
     assert!(message.contains("not a study"), "{message}");

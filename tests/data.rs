@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use maso::data::{
-    load_breast_cancer, load_dataset, load_mnist_bundled, load_mnist_csv, load_mnist_idx, Dataset, MnistSplit,
-    PixelScale, MNIST_PIXELS,
+    load_breast_cancer, load_dataset, load_mnist_bundled, load_mnist_csv, load_mnist_idx, Dataset,
+    MnistSplit, PixelScale, MNIST_PIXELS,
 };
 use maso::io::npy;
 
@@ -50,7 +50,10 @@ fn bundled_mnist_shape_and_counts() {
     assert_eq!(data.n_samples(), 5000);
     assert_eq!(data.n_features(), 784);
     assert_eq!(data.n_classes(), 10);
-    assert_eq!(data.class_names(), &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert_eq!(
+        data.class_names(),
+        &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    );
     assert_eq!(data.class_counts(), MNIST_LABEL_COUNTS.to_vec());
 }
 
@@ -112,12 +115,19 @@ fn breast_cancer_shape_and_classes() {
     assert_eq!(data.n_features(), 30);
     assert_eq!(data.class_names(), &["malignant", "benign"]);
     assert_eq!(data.class_counts(), vec![212, 357]);
-    assert_eq!(data.labels()[0], 0, "the first row of the file is malignant");
+    assert_eq!(
+        data.labels()[0],
+        0,
+        "the first row of the file is malignant"
+    );
 }
 
 #[test]
 fn spec_breast_cancer_is_bundled() {
-    assert_eq!(load_dataset("breast-cancer").unwrap(), load_breast_cancer().unwrap());
+    assert_eq!(
+        load_dataset("breast-cancer").unwrap(),
+        load_breast_cancer().unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -167,7 +177,10 @@ fn assert_matches_samples(data: &Dataset, scale: f32) {
     assert_eq!(data.labels(), &[3, 0, 9, 3, 1]);
     assert_eq!(data.n_classes(), 10);
     for (index, image) in sample_images().iter().enumerate() {
-        let expected: Vec<f32> = image.iter().map(|&grey_level| f32::from(grey_level) / scale).collect();
+        let expected: Vec<f32> = image
+            .iter()
+            .map(|&grey_level| f32::from(grey_level) / scale)
+            .collect();
         assert_eq!(data.row(index), expected.as_slice(), "image {index}");
     }
 }
@@ -175,7 +188,11 @@ fn assert_matches_samples(data: &Dataset, scale: f32) {
 #[test]
 fn idx_plain_round_trip() {
     let dir = temp_dir("idx-plain");
-    write(&dir, "train-images-idx3-ubyte", &idx_images(&sample_images()));
+    write(
+        &dir,
+        "train-images-idx3-ubyte",
+        &idx_images(&sample_images()),
+    );
     write(&dir, "train-labels-idx1-ubyte", &idx_labels(&SAMPLE_LABELS));
     let data = load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw).unwrap();
     assert_matches_samples(&data, 1.0);
@@ -184,8 +201,16 @@ fn idx_plain_round_trip() {
 #[test]
 fn idx_gzip_round_trip() {
     let dir = temp_dir("idx-gzip");
-    write(&dir, "t10k-images-idx3-ubyte.gz", &gzip(&idx_images(&sample_images())));
-    write(&dir, "t10k-labels-idx1-ubyte.gz", &gzip(&idx_labels(&SAMPLE_LABELS)));
+    write(
+        &dir,
+        "t10k-images-idx3-ubyte.gz",
+        &gzip(&idx_images(&sample_images())),
+    );
+    write(
+        &dir,
+        "t10k-labels-idx1-ubyte.gz",
+        &gzip(&idx_labels(&SAMPLE_LABELS)),
+    );
     let data = load_mnist_idx(&dir, MnistSplit::Test, PixelScale::UnitInterval).unwrap();
     assert_matches_samples(&data, 255.0);
 }
@@ -193,8 +218,16 @@ fn idx_gzip_round_trip() {
 #[test]
 fn idx_gzip_detected_by_content() {
     let dir = temp_dir("idx-renamed");
-    write(&dir, "train-images-idx3-ubyte", &gzip(&idx_images(&sample_images())));
-    write(&dir, "train-labels-idx1-ubyte.gz", &idx_labels(&SAMPLE_LABELS));
+    write(
+        &dir,
+        "train-images-idx3-ubyte",
+        &gzip(&idx_images(&sample_images())),
+    );
+    write(
+        &dir,
+        "train-labels-idx1-ubyte.gz",
+        &idx_labels(&SAMPLE_LABELS),
+    );
     let data = load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw).unwrap();
     assert_matches_samples(&data, 1.0);
 }
@@ -202,10 +235,22 @@ fn idx_gzip_detected_by_content() {
 #[test]
 fn spec_mnist_dir_reads_both_splits() {
     let dir = temp_dir("idx-spec");
-    write(&dir, "train-images-idx3-ubyte", &idx_images(&sample_images()));
+    write(
+        &dir,
+        "train-images-idx3-ubyte",
+        &idx_images(&sample_images()),
+    );
     write(&dir, "train-labels-idx1-ubyte", &idx_labels(&SAMPLE_LABELS));
-    write(&dir, "t10k-images-idx3-ubyte", &idx_images(&sample_images()[..2]));
-    write(&dir, "t10k-labels-idx1-ubyte", &idx_labels(&SAMPLE_LABELS[..2]));
+    write(
+        &dir,
+        "t10k-images-idx3-ubyte",
+        &idx_images(&sample_images()[..2]),
+    );
+    write(
+        &dir,
+        "t10k-labels-idx1-ubyte",
+        &idx_labels(&SAMPLE_LABELS[..2]),
+    );
     let train = load_dataset(&format!("mnist:{}", dir.display())).unwrap();
     let test = load_dataset(&format!("mnist-test:{}", dir.display())).unwrap();
     assert_matches_samples(&train, 1.0);
@@ -244,15 +289,26 @@ fn idx_truncated_images_names_file() {
     let text = error_text(load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw));
     assert!(text.contains("train-images-idx3-ubyte"), "{text}");
     assert!(text.contains("truncated"), "{text}");
-    assert!(text.contains("need 60 data bytes, but only 53 follow"), "{text}");
+    assert!(
+        text.contains("need 60 data bytes, but only 53 follow"),
+        "{text}"
+    );
 }
 
 #[test]
 fn idx_truncated_gzip_names_file() {
     let dir = temp_dir("idx-truncated-gzip");
     let compressed = gzip(&idx_labels(&SAMPLE_LABELS));
-    write(&dir, "train-images-idx3-ubyte", &idx_images(&sample_images()));
-    write(&dir, "train-labels-idx1-ubyte.gz", &compressed[..compressed.len() - 10]);
+    write(
+        &dir,
+        "train-images-idx3-ubyte",
+        &idx_images(&sample_images()),
+    );
+    write(
+        &dir,
+        "train-labels-idx1-ubyte.gz",
+        &compressed[..compressed.len() - 10],
+    );
     let text = error_text(load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw));
     assert!(text.contains("train-labels-idx1-ubyte.gz"), "{text}");
     assert!(text.contains("corrupt or truncated"), "{text}");
@@ -261,27 +317,53 @@ fn idx_truncated_gzip_names_file() {
 #[test]
 fn idx_count_mismatch_names_both_files() {
     let dir = temp_dir("idx-mismatch");
-    write(&dir, "train-images-idx3-ubyte", &idx_images(&sample_images()));
-    write(&dir, "train-labels-idx1-ubyte", &idx_labels(&SAMPLE_LABELS[..4]));
+    write(
+        &dir,
+        "train-images-idx3-ubyte",
+        &idx_images(&sample_images()),
+    );
+    write(
+        &dir,
+        "train-labels-idx1-ubyte",
+        &idx_labels(&SAMPLE_LABELS[..4]),
+    );
     let text = error_text(load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw));
     assert!(text.contains("has 5 images but"), "{text}");
-    assert!(text.contains("train-labels-idx1-ubyte has 4 labels"), "{text}");
+    assert!(
+        text.contains("train-labels-idx1-ubyte has 4 labels"),
+        "{text}"
+    );
 }
 
 #[test]
 fn idx_label_above_nine_is_rejected() {
     let dir = temp_dir("idx-label");
-    write(&dir, "train-images-idx3-ubyte", &idx_images(&sample_images()));
-    write(&dir, "train-labels-idx1-ubyte", &idx_labels(&[3, 0, 10, 3, 1]));
+    write(
+        &dir,
+        "train-images-idx3-ubyte",
+        &idx_images(&sample_images()),
+    );
+    write(
+        &dir,
+        "train-labels-idx1-ubyte",
+        &idx_labels(&[3, 0, 10, 3, 1]),
+    );
     let text = error_text(load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw));
-    assert!(text.contains("label 10 at index 2 is not a digit"), "{text}");
+    assert!(
+        text.contains("label 10 at index 2 is not a digit"),
+        "{text}"
+    );
 }
 
 #[test]
 fn idx_swapped_files_are_rejected() {
     let dir = temp_dir("idx-swapped");
     write(&dir, "train-images-idx3-ubyte", &idx_labels(&SAMPLE_LABELS));
-    write(&dir, "train-labels-idx1-ubyte", &idx_images(&sample_images()));
+    write(
+        &dir,
+        "train-labels-idx1-ubyte",
+        &idx_images(&sample_images()),
+    );
     let text = error_text(load_mnist_idx(&dir, MnistSplit::Train, PixelScale::Raw));
     assert!(text.contains("needs 3 dimensions"), "{text}");
     assert!(text.contains("swapped"), "{text}");
@@ -303,7 +385,11 @@ fn load_csv_text(name: &str, text: &str) -> maso::Result<Dataset> {
 
 #[test]
 fn csv_string_labels_sorted() {
-    let data = load_csv_text("csv-strings", "x,y,species\n1,2,virginica\n3,4,setosa\n5,6,virginica\n").unwrap();
+    let data = load_csv_text(
+        "csv-strings",
+        "x,y,species\n1,2,virginica\n3,4,setosa\n5,6,virginica\n",
+    )
+    .unwrap();
     assert_eq!(data.n_samples(), 3);
     assert_eq!(data.n_features(), 2);
     assert_eq!(data.features(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
@@ -371,14 +457,20 @@ fn npy_dir_round_trip() {
 fn npy_labels_wrong_length() {
     let dir = write_npy_dir("npy-length", &[0.0; 8], 4, &[0.0, 1.0, 0.0]);
     let text = error_text(load_dataset(dir.to_str().unwrap()));
-    assert!(text.contains("y.npy has 3 labels but X.npy has 4 rows"), "{text}");
+    assert!(
+        text.contains("y.npy has 3 labels but X.npy has 4 rows"),
+        "{text}"
+    );
 }
 
 #[test]
 fn npy_fractional_label_is_rejected() {
     let dir = write_npy_dir("npy-fraction", &[0.0; 4], 2, &[0.0, 0.5]);
     let text = error_text(load_dataset(dir.to_str().unwrap()));
-    assert!(text.contains("label 0.5 at index 1 is not an integer"), "{text}");
+    assert!(
+        text.contains("label 0.5 at index 1 is not an integer"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -421,7 +513,10 @@ fn unknown_spec_lists_accepted_forms() {
 #[test]
 fn mnist_spec_without_dir_is_rejected() {
     let text = error_text(load_dataset("mnist:"));
-    assert!(text.contains("directory after the colon is missing"), "{text}");
+    assert!(
+        text.contains("directory after the colon is missing"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -429,7 +524,10 @@ fn existing_non_csv_file_is_rejected() {
     let path = temp_dir("spec-txt").join("data.txt");
     std::fs::write(&path, "1,2\n").unwrap();
     let text = error_text(load_dataset(path.to_str().unwrap()));
-    assert!(text.contains("neither a directory nor a .csv file"), "{text}");
+    assert!(
+        text.contains("neither a directory nor a .csv file"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -449,13 +547,17 @@ fn indexed_dataset() -> Dataset {
             }
         })
         .collect();
-    let features: Vec<f32> = (0..103).flat_map(|row| [row as f32, (row % 7) as f32]).collect();
+    let features: Vec<f32> = (0..103)
+        .flat_map(|row| [row as f32, (row % 7) as f32])
+        .collect();
     let class_names = vec!["a".to_string(), "b".to_string(), "c".to_string()];
     Dataset::new("indexed", features, 2, labels, class_names).unwrap()
 }
 
 fn row_ids(data: &Dataset) -> Vec<usize> {
-    (0..data.n_samples()).map(|row| data.row(row)[0] as usize).collect()
+    (0..data.n_samples())
+        .map(|row| data.row(row)[0] as usize)
+        .collect()
 }
 
 #[test]
@@ -475,7 +577,11 @@ fn split_is_disjoint_and_complete() {
     let (train, test) = data.train_test_split(0.25, 3).unwrap();
     let train_ids: HashSet<usize> = row_ids(&train).into_iter().collect();
     let test_ids: HashSet<usize> = row_ids(&test).into_iter().collect();
-    assert_eq!(train_ids.len(), train.n_samples(), "no row repeats in train");
+    assert_eq!(
+        train_ids.len(),
+        train.n_samples(),
+        "no row repeats in train"
+    );
     assert_eq!(test_ids.len(), test.n_samples(), "no row repeats in test");
     assert!(train_ids.is_disjoint(&test_ids));
     let all: HashSet<usize> = train_ids.union(&test_ids).copied().collect();
@@ -528,7 +634,11 @@ fn column_mean_and_variance(data: &Dataset, column: usize) -> (f64, f64) {
         .map(|row| f64::from(data.row(row)[column]))
         .collect();
     let mean = values.iter().sum::<f64>() / values.len() as f64;
-    let variance = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / values.len() as f64;
+    let variance = values
+        .iter()
+        .map(|value| (value - mean).powi(2))
+        .sum::<f64>()
+        / values.len() as f64;
     (mean, variance)
 }
 
@@ -544,7 +654,10 @@ fn standardize_gives_zero_mean_unit_variance() {
     for column in 0..train.n_features() {
         let (mean, variance) = column_mean_and_variance(&train, column);
         assert!(mean.abs() < 1e-5, "column {column}: mean {mean}");
-        assert!((variance - 1.0).abs() < 1e-5, "column {column}: variance {variance}");
+        assert!(
+            (variance - 1.0).abs() < 1e-5,
+            "column {column}: variance {variance}"
+        );
     }
     assert!(test.features().iter().all(|value| value.is_finite()));
 }

@@ -57,7 +57,9 @@ fn unary_reference(op: UnaryOp, x: f64) -> f64 {
 /// (relative, absolute) tolerance and the input range for each op.
 fn unary_tolerance(op: UnaryOp) -> (f64, f64, f32, f32) {
     match op {
-        UnaryOp::Relu | UnaryOp::Abs | UnaryOp::Clamp { .. } | UnaryOp::ReluDerivative => (0.0, 0.0, -4.0, 4.0),
+        UnaryOp::Relu | UnaryOp::Abs | UnaryOp::Clamp { .. } | UnaryOp::ReluDerivative => {
+            (0.0, 0.0, -4.0, 4.0)
+        }
         UnaryOp::Square => (6e-8, 0.0, -4.0, 4.0),
         UnaryOp::Affine { .. } => (1.2e-7, 1e-7, -4.0, 4.0),
         UnaryOp::Exp => (2e-6, 0.0, -4.0, 4.0),
@@ -74,7 +76,10 @@ fn unary_tolerance(op: UnaryOp) -> (f64, f64, f32, f32) {
 }
 
 const UNARY_OPS: [UnaryOp; 16] = [
-    UnaryOp::Affine { scale: -1.5, shift: 0.25 },
+    UnaryOp::Affine {
+        scale: -1.5,
+        shift: 0.25,
+    },
     UnaryOp::Relu,
     UnaryOp::Exp,
     UnaryOp::Log,
@@ -87,8 +92,14 @@ const UNARY_OPS: [UnaryOp; 16] = [
     UnaryOp::Sigmoid,
     UnaryOp::Erf,
     UnaryOp::Reciprocal,
-    UnaryOp::Clamp { min: -0.5, max: 1.5 },
-    UnaryOp::Power { scale: 2.0, exponent: 1.7 },
+    UnaryOp::Clamp {
+        min: -0.5,
+        max: 1.5,
+    },
+    UnaryOp::Power {
+        scale: 2.0,
+        exponent: 1.7,
+    },
     UnaryOp::ReluDerivative,
 ];
 
@@ -105,10 +116,15 @@ fn unary_maps_match_float64() {
             recorder.submit().unwrap();
             let result = gpu.read(&output).unwrap();
 
-            let expected: Vec<f64> = values.iter().map(|&x| unary_reference(op, f64::from(x))).collect();
+            let expected: Vec<f64> = values
+                .iter()
+                .map(|&x| unary_reference(op, f64::from(x)))
+                .collect();
             // Exact ops still allow the rounding of the float64 result to f32.
             let (worst, index) = worst_ratio(&result, &expected, |_, want| {
-                (relative * want.abs() + absolute).max(f64::from(f32::EPSILON) * 0.5 * want.abs()).max(1e-30)
+                (relative * want.abs() + absolute)
+                    .max(f64::from(f32::EPSILON) * 0.5 * want.abs())
+                    .max(1e-30)
             });
             assert!(
                 worst <= 1.0,
@@ -196,9 +212,15 @@ fn binary_rejects_wrong_broadcast_length() {
     let x = gpu.upload(&[0.0f32; 12], "x").unwrap();
     let y = gpu.upload(&[0.0f32; 5], "y").unwrap();
     let mut recorder = gpu.recorder("bad broadcast");
-    let error = ops::map_binary(&mut recorder, &x, &y, BinaryOp::Add, Broadcast::Row { columns: 4 })
-        .unwrap_err()
-        .to_string();
+    let error = ops::map_binary(
+        &mut recorder,
+        &x,
+        &y,
+        BinaryOp::Add,
+        Broadcast::Row { columns: 4 },
+    )
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("y needs 4 values"), "{error}");
 }
 
@@ -210,9 +232,20 @@ fn maps_cover_grids_folded_over_y() {
     let values: Vec<f32> = (0..len).map(|i| (i % 1024) as f32).collect();
     let input = gpu.upload(&values, "x").unwrap();
     let mut recorder = gpu.recorder("large map");
-    let output = ops::map_unary(&mut recorder, &input, UnaryOp::Affine { scale: 2.0, shift: 1.0 }).unwrap();
+    let output = ops::map_unary(
+        &mut recorder,
+        &input,
+        UnaryOp::Affine {
+            scale: 2.0,
+            shift: 1.0,
+        },
+    )
+    .unwrap();
     recorder.submit().unwrap();
     let result = gpu.read(&output).unwrap();
-    let mismatch = result.iter().enumerate().find(|(i, &got)| got != values[*i] * 2.0 + 1.0);
+    let mismatch = result
+        .iter()
+        .enumerate()
+        .find(|(i, &got)| got != values[*i] * 2.0 + 1.0);
     assert_eq!(mismatch, None, "first wrong element (index, value)");
 }

@@ -13,12 +13,17 @@ use maso::ops::{self, Matrix, Reduction};
 use maso::random::philox4x32_10;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/core").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/core")
+        .join(name)
 }
 
 fn load_matrix(name: &str) -> (Matrix, Vec<f32>) {
     let (rows, columns, data) = npy::read_matrix_f32(fixture(name)).unwrap();
-    (Matrix::upload(gpu(), &data, rows, columns, name).unwrap(), data)
+    (
+        Matrix::upload(gpu(), &data, rows, columns, name).unwrap(),
+        data,
+    )
 }
 
 /// NumPy's float64 results from the same float32 inputs; the GPU sums 23
@@ -27,7 +32,12 @@ fn assert_matches_numpy(actual: &[f32], name: &str) {
     let expected = npy::read_f64(fixture(name)).unwrap().data;
     let scale = expected.iter().fold(1e-30f64, |acc, v| acc.max(v.abs()));
     let (worst, index) = worst_ratio(actual, &expected, |_, _| 1e-5 * scale);
-    assert!(worst <= 1.0, "{name}: entry {index} is {} but NumPy gives {}", actual[index], expected[index]);
+    assert!(
+        worst <= 1.0,
+        "{name}: entry {index} is {} but NumPy gives {}",
+        actual[index],
+        expected[index]
+    );
 }
 
 #[test]
@@ -66,16 +76,29 @@ fn philox_matches_randomgen() {
     assert!(!cases.is_empty());
     for case in cases {
         let words = |key: &str| -> Vec<u32> {
-            case[key].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect()
+            case[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .collect()
         };
         let key = words("key");
         let counter = words("counter_before_first_block");
         let expected = words("words");
-        let start = counter.iter().rev().fold(0u128, |acc, &word| (acc << 32) | u128::from(word));
+        let start = counter
+            .iter()
+            .rev()
+            .fold(0u128, |acc, &word| (acc << 32) | u128::from(word));
         let mut actual = Vec::new();
         for block in 0..expected.len() / 4 {
             let value = start.wrapping_add(block as u128 + 1);
-            let counter = [value as u32, (value >> 32) as u32, (value >> 64) as u32, (value >> 96) as u32];
+            let counter = [
+                value as u32,
+                (value >> 32) as u32,
+                (value >> 64) as u32,
+                (value >> 96) as u32,
+            ];
             actual.extend(philox4x32_10(counter, [key[0], key[1]]));
         }
         assert_eq!(actual, expected, "key {key:?}, counter {counter:?}");

@@ -11,7 +11,15 @@ mod common;
 use common::{gpu, reference_gemm, uniform_values, worst_ratio};
 use maso::ops::{self, GemmSpec, Matrix};
 
-fn check_gemm(m: usize, n: usize, k: usize, transpose_a: bool, transpose_b: bool, alpha: f32, beta: f32) {
+fn check_gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    transpose_a: bool,
+    transpose_b: bool,
+    alpha: f32,
+    beta: f32,
+) {
     let gpu = gpu();
     let seed = (m * 1_000_003 + n * 1009 + k) as u64;
     let a_values = uniform_values(seed, m * k, -1.0, 1.0);
@@ -34,7 +42,8 @@ fn check_gemm(m: usize, n: usize, k: usize, transpose_a: bool, transpose_b: bool
     recorder.submit().unwrap();
     let result = c.read(gpu).unwrap();
 
-    let (product, magnitude) = reference_gemm(&a_values, &b_values, m, n, k, transpose_a, transpose_b);
+    let (product, magnitude) =
+        reference_gemm(&a_values, &b_values, m, n, k, transpose_a, transpose_b);
     let expected: Vec<f64> = product
         .iter()
         .zip(&c_values)
@@ -42,7 +51,11 @@ fn check_gemm(m: usize, n: usize, k: usize, transpose_a: bool, transpose_b: bool
         .collect();
     let unit = 2f64.powi(-24);
     let (worst, index) = worst_ratio(&result, &expected, |i, _| {
-        4.0 * (k as f64).sqrt().max(1.0) * unit * (f64::from(alpha.abs()) * magnitude[i] + f64::from(beta.abs()) * f64::from(c_values[i].abs())) + 1e-30
+        4.0 * (k as f64).sqrt().max(1.0)
+            * unit
+            * (f64::from(alpha.abs()) * magnitude[i]
+                + f64::from(beta.abs()) * f64::from(c_values[i].abs()))
+            + 1e-30
     });
     assert!(
         worst <= 1.0,
@@ -54,14 +67,27 @@ fn check_gemm(m: usize, n: usize, k: usize, transpose_a: bool, transpose_b: bool
 
 #[test]
 fn gemm_plain_awkward_sizes() {
-    for (m, n, k) in [(1, 1, 1), (7, 33, 257), (33, 7, 1), (65, 129, 17), (257, 100, 33), (100, 1, 1000)] {
+    for (m, n, k) in [
+        (1, 1, 1),
+        (7, 33, 257),
+        (33, 7, 1),
+        (65, 129, 17),
+        (257, 100, 33),
+        (100, 1, 1000),
+    ] {
         check_gemm(m, n, k, false, false, 1.0, 0.0);
     }
 }
 
 #[test]
 fn gram_form_different_row_counts() {
-    for (m, n, k) in [(1, 7, 3), (257, 100, 33), (33, 1000, 7), (64, 64, 64), (129, 65, 100)] {
+    for (m, n, k) in [
+        (1, 7, 3),
+        (257, 100, 33),
+        (33, 1000, 7),
+        (64, 64, 64),
+        (129, 65, 100),
+    ] {
         check_gemm(m, n, k, false, true, 1.0, 0.0);
     }
 }
@@ -128,7 +154,9 @@ fn gemm_rejects_non_finite_alpha() {
         alpha: f32::INFINITY,
         ..GemmSpec::default()
     };
-    let error = ops::gemm(&mut recorder, &a, &a, &a, spec).unwrap_err().to_string();
+    let error = ops::gemm(&mut recorder, &a, &a, &a, spec)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("alpha"), "{error}");
 }
 

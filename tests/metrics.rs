@@ -26,8 +26,8 @@ use std::time::Instant;
 use common::{gpu, uniform_values};
 use maso::io::npy;
 use maso::metrics::{
-    frechet_distance, gaussian_statistics, gaussian_statistics_in_blocks, knn_radii, knn_radii_tiled, prdc, prdc_tiled,
-    wasserstein2_gaussians, GaussianStatistics, KnnTiling, Prdc,
+    frechet_distance, gaussian_statistics, gaussian_statistics_in_blocks, knn_radii,
+    knn_radii_tiled, prdc, prdc_tiled, wasserstein2_gaussians, GaussianStatistics, KnnTiling, Prdc,
 };
 use maso::random::PhiloxStream;
 
@@ -51,7 +51,12 @@ fn load_f64(name: &str) -> Vec<f64> {
 }
 
 fn case_names() -> Vec<String> {
-    manifest()["prdc_cases"].as_object().unwrap().keys().cloned().collect()
+    manifest()["prdc_cases"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
 }
 
 fn case_field(case: &str, field: &str) -> f64 {
@@ -62,11 +67,18 @@ fn fixture_statistics(case: &str, set: &str) -> GaussianStatistics {
     let mean = load_f64(&format!("{case}_{set}_mean.npy"));
     let covariance = load_f64(&format!("{case}_{set}_covariance.npy"));
     let dim = mean.len();
-    GaussianStatistics { mean, covariance, dim, count: case_field(case, &format!("n_{set}")) as usize }
+    GaussianStatistics {
+        mean,
+        covariance,
+        dim,
+        count: case_field(case, &format!("n_{set}")) as usize,
+    }
 }
 
 fn error_text<T: std::fmt::Debug>(result: maso::Result<T>) -> String {
-    result.expect_err("the input should be rejected").to_string()
+    result
+        .expect_err("the input should be rejected")
+        .to_string()
 }
 
 fn relative_error(actual: f64, expected: f64) -> f64 {
@@ -89,10 +101,26 @@ fn assert_prdc_eq(actual: Prdc, case: &str) {
     let n_real = case_field(case, "n_real");
     let n_fake = case_field(case, "n_fake");
     let k = case_field(case, "k");
-    assert_eq!(actual.precision, count("fake_in_real_balls") / n_fake, "precision, case {case}");
-    assert_eq!(actual.recall, count("real_in_fake_balls") / n_real, "recall, case {case}");
-    assert_eq!(actual.density, (1.0 / k) * (count("containing_real_balls") / n_fake), "density, case {case}");
-    assert_eq!(actual.coverage, count("covered_real") / n_real, "coverage, case {case}");
+    assert_eq!(
+        actual.precision,
+        count("fake_in_real_balls") / n_fake,
+        "precision, case {case}"
+    );
+    assert_eq!(
+        actual.recall,
+        count("real_in_fake_balls") / n_real,
+        "recall, case {case}"
+    );
+    assert_eq!(
+        actual.density,
+        (1.0 / k) * (count("containing_real_balls") / n_fake),
+        "density, case {case}"
+    );
+    assert_eq!(
+        actual.coverage,
+        count("covered_real") / n_real,
+        "coverage, case {case}"
+    );
 }
 
 // ---------------------------------------------------------------- prdc
@@ -111,12 +139,18 @@ fn prdc_matches_package() {
 fn prdc_small_tiles_match_package() {
     // Blocks of 37 rows and chunks of 5 references: the real and fake sets
     // span several buffers, and every dispatch carries state to the next.
-    let tiling = KnnTiling { block_rows: 37, chunk_rows: 5 };
+    let tiling = KnnTiling {
+        block_rows: 37,
+        chunk_rows: 5,
+    };
     for case in case_names() {
         let (real, dim) = load_points(&format!("{case}_real.npy"));
         let (fake, _) = load_points(&format!("{case}_fake.npy"));
         let k = case_field(&case, "k") as usize;
-        assert_prdc_eq(prdc_tiled(gpu(), &real, &fake, dim, k, tiling).unwrap(), &case);
+        assert_prdc_eq(
+            prdc_tiled(gpu(), &real, &fake, dim, k, tiling).unwrap(),
+            &case,
+        );
     }
 }
 
@@ -127,15 +161,29 @@ fn prdc_identical_sets_are_perfect() {
     assert_eq!(values.precision, 1.0, "precision");
     assert_eq!(values.recall, 1.0, "recall");
     assert_eq!(values.coverage, 1.0, "coverage");
-    assert!(values.density >= 1.0 / 5.0, "every fake point lies in its own ball: {values:?}");
+    assert!(
+        values.density >= 1.0 / 5.0,
+        "every fake point lies in its own ball: {values:?}"
+    );
 }
 
 #[test]
 fn prdc_far_apart_sets_score_zero() {
     let real = normal_points(12, 80, 3);
-    let fake: Vec<f32> = normal_points(13, 90, 3).into_iter().map(|x| x + 100.0).collect();
+    let fake: Vec<f32> = normal_points(13, 90, 3)
+        .into_iter()
+        .map(|x| x + 100.0)
+        .collect();
     let values = prdc(gpu(), &real, &fake, 3, 5).unwrap();
-    assert_eq!(values, Prdc { precision: 0.0, recall: 0.0, density: 0.0, coverage: 0.0 });
+    assert_eq!(
+        values,
+        Prdc {
+            precision: 0.0,
+            recall: 0.0,
+            density: 0.0,
+            coverage: 0.0
+        }
+    );
 }
 
 #[test]
@@ -164,7 +212,10 @@ fn prdc_rejects_bad_inputs() {
     assert!(message.contains("invalid k = 0"), "{message}");
 
     let message = error_text(prdc(gpu(), &real, &fake[..47], 4, 5));
-    assert!(message.contains("47 values, which is not a multiple of dim = 4"), "{message}");
+    assert!(
+        message.contains("47 values, which is not a multiple of dim = 4"),
+        "{message}"
+    );
 
     let message = error_text(prdc(gpu(), &real, &fake, 0, 5));
     assert!(message.contains("invalid dim = 0"), "{message}");
@@ -184,7 +235,10 @@ fn reference_radii(points: &[f32], n: usize, dim: usize, k: usize) -> Vec<f64> {
                 .filter(|&j| j != i)
                 .map(|j| {
                     let squared: f64 = (0..dim)
-                        .map(|c| (f64::from(points[i * dim + c]) - f64::from(points[j * dim + c])).powi(2))
+                        .map(|c| {
+                            (f64::from(points[i * dim + c]) - f64::from(points[j * dim + c]))
+                                .powi(2)
+                        })
                         .sum();
                     squared.sqrt()
                 })
@@ -202,7 +256,10 @@ fn check_radii(n: usize, dim: usize, k: usize) {
     assert_eq!(radii.len(), n, "n = {n}, dim = {dim}, k = {k}");
     for (index, (&got, &want)) in radii.iter().zip(&expected).enumerate() {
         let error = relative_error(f64::from(got), want);
-        assert!(error <= 1e-6, "n = {n}, dim = {dim}, k = {k}: radius {index} is {got}, expected {want}");
+        assert!(
+            error <= 1e-6,
+            "n = {n}, dim = {dim}, k = {k}: radius {index} is {got}, expected {want}"
+        );
     }
 }
 
@@ -230,7 +287,16 @@ fn knn_radii_tiles_match_untiled() {
     let (n, dim, k) = (257, 5, 7);
     let points = uniform_values(77, n * dim, -2.0, 2.0);
     let untiled = knn_radii(gpu(), &points, dim, k).unwrap();
-    for tiling in [KnnTiling { block_rows: 64, chunk_rows: 9 }, KnnTiling { block_rows: 256, chunk_rows: 1 }] {
+    for tiling in [
+        KnnTiling {
+            block_rows: 64,
+            chunk_rows: 9,
+        },
+        KnnTiling {
+            block_rows: 256,
+            chunk_rows: 1,
+        },
+    ] {
         let tiled = knn_radii_tiled(gpu(), &points, dim, k, tiling).unwrap();
         assert_eq!(tiled, untiled, "{tiling:?}");
     }
@@ -254,7 +320,16 @@ fn knn_radii_reject_bad_inputs() {
     assert!(message.contains("at least 2 points"), "{message}");
     let message = error_text(knn_radii(gpu(), &points[..119], 3, 1));
     assert!(message.contains("not a multiple of dim = 3"), "{message}");
-    let message = error_text(knn_radii_tiled(gpu(), &points, 3, 1, KnnTiling { block_rows: 10, chunk_rows: 0 }));
+    let message = error_text(knn_radii_tiled(
+        gpu(),
+        &points,
+        3,
+        1,
+        KnnTiling {
+            block_rows: 10,
+            chunk_rows: 0,
+        },
+    ));
     assert!(message.contains("invalid chunk_rows = 0"), "{message}");
 }
 
@@ -268,12 +343,28 @@ fn frechet_matches_scipy() {
         let distance = frechet_distance(&real, &fake).unwrap();
         let by_sqrtm = case_field(&case, "frechet_sqrtm");
         let by_eigh = case_field(&case, "frechet_eigh");
-        assert!(relative_error(distance, by_sqrtm) <= 1e-6, "case {case}: {distance} vs sqrtm route {by_sqrtm}");
-        assert!(relative_error(distance, by_eigh) <= 1e-6, "case {case}: {distance} vs eigh route {by_eigh}");
+        assert!(
+            relative_error(distance, by_sqrtm) <= 1e-6,
+            "case {case}: {distance} vs sqrtm route {by_sqrtm}"
+        );
+        assert!(
+            relative_error(distance, by_eigh) <= 1e-6,
+            "case {case}: {distance} vs eigh route {by_eigh}"
+        );
 
-        let w2 = wasserstein2_gaussians(&real.mean, &real.covariance, &fake.mean, &fake.covariance, real.dim).unwrap();
+        let w2 = wasserstein2_gaussians(
+            &real.mean,
+            &real.covariance,
+            &fake.mean,
+            &fake.covariance,
+            real.dim,
+        )
+        .unwrap();
         let expected = case_field(&case, "wasserstein2");
-        assert!(relative_error(w2, expected) <= 1e-6, "case {case}: W2 {w2} vs {expected}");
+        assert!(
+            relative_error(w2, expected) <= 1e-6,
+            "case {case}: W2 {w2} vs {expected}"
+        );
     }
 }
 
@@ -292,7 +383,11 @@ fn wasserstein2_matches_scipy() {
     let by_eigh = expected["wasserstein2"].as_f64().unwrap();
     assert!(relative_error(w2, by_eigh) <= 1e-6, "W2 {w2} vs {by_eigh}");
     let by_sqrtm = expected["frechet_sqrtm"].as_f64().unwrap();
-    assert!(relative_error(w2 * w2, by_sqrtm) <= 1e-6, "W2^2 {} vs sqrtm route {by_sqrtm}", w2 * w2);
+    assert!(
+        relative_error(w2 * w2, by_sqrtm) <= 1e-6,
+        "W2^2 {} vs sqrtm route {by_sqrtm}",
+        w2 * w2
+    );
 }
 
 #[test]
@@ -310,13 +405,27 @@ fn gaussian_statistics_match_numpy() {
 }
 
 fn check_statistics(actual: &GaussianStatistics, expected: &GaussianStatistics, what: &str) {
-    let scale = expected.covariance.iter().fold(0.0f64, |max, value| max.max(value.abs()));
+    let scale = expected
+        .covariance
+        .iter()
+        .fold(0.0f64, |max, value| max.max(value.abs()));
     for (index, (got, want)) in actual.mean.iter().zip(&expected.mean).enumerate() {
         let allowed = 1e-5 * (want.abs() + scale.sqrt());
-        assert!((got - want).abs() <= allowed, "{what}: mean[{index}] = {got}, expected {want}");
+        assert!(
+            (got - want).abs() <= allowed,
+            "{what}: mean[{index}] = {got}, expected {want}"
+        );
     }
-    for (index, (got, want)) in actual.covariance.iter().zip(&expected.covariance).enumerate() {
-        assert!((got - want).abs() <= 1e-5 * scale, "{what}: covariance entry {index} = {got}, expected {want}");
+    for (index, (got, want)) in actual
+        .covariance
+        .iter()
+        .zip(&expected.covariance)
+        .enumerate()
+    {
+        assert!(
+            (got - want).abs() <= 1e-5 * scale,
+            "{what}: covariance entry {index} = {got}, expected {want}"
+        );
     }
 }
 
@@ -325,7 +434,10 @@ fn gaussian_statistics_in_blocks_match_float64() {
     let (n, dim) = (1001, 13);
     // An offset of 50 makes the mean large against the spread, where
     // E[x x^T] - mu mu^T would cancel badly.
-    let points: Vec<f32> = uniform_values(31, n * dim, -1.0, 1.0).into_iter().map(|x| x + 50.0).collect();
+    let points: Vec<f32> = uniform_values(31, n * dim, -1.0, 1.0)
+        .into_iter()
+        .map(|x| x + 50.0)
+        .collect();
     let mut mean = vec![0.0f64; dim];
     for row in points.chunks(dim) {
         for (sum, &x) in mean.iter_mut().zip(row) {
@@ -336,14 +448,24 @@ fn gaussian_statistics_in_blocks_match_float64() {
     for row in points.chunks(dim) {
         for i in 0..dim {
             for j in 0..dim {
-                covariance[i * dim + j] += (f64::from(row[i]) - mean[i]) * (f64::from(row[j]) - mean[j]) / (n - 1) as f64;
+                covariance[i * dim + j] +=
+                    (f64::from(row[i]) - mean[i]) * (f64::from(row[j]) - mean[j]) / (n - 1) as f64;
             }
         }
     }
-    let expected = GaussianStatistics { mean, covariance, dim, count: n };
+    let expected = GaussianStatistics {
+        mean,
+        covariance,
+        dim,
+        count: n,
+    };
     for block_rows in [1001, 256, 100] {
         let statistics = gaussian_statistics_in_blocks(gpu(), &points, dim, block_rows).unwrap();
-        check_statistics(&statistics, &expected, &format!("blocks of {block_rows} rows"));
+        check_statistics(
+            &statistics,
+            &expected,
+            &format!("blocks of {block_rows} rows"),
+        );
     }
 }
 
@@ -358,7 +480,10 @@ fn frechet_of_gpu_statistics_matches_scipy() {
         let fake = gaussian_statistics(gpu(), &fake, dim).unwrap();
         let distance = frechet_distance(&real, &fake).unwrap();
         let expected = case_field(&case, "frechet_sqrtm");
-        assert!(relative_error(distance, expected) <= 1e-5, "case {case}: {distance} vs {expected}");
+        assert!(
+            relative_error(distance, expected) <= 1e-5,
+            "case {case}: {distance} vs {expected}"
+        );
     }
 }
 
@@ -369,7 +494,10 @@ fn frechet_identical_sets_is_zero() {
     let distance = frechet_distance(&statistics, &statistics).unwrap();
     let trace: f64 = (0..10).map(|i| statistics.covariance[i * 10 + i]).sum();
     assert!(distance >= 0.0, "{distance}");
-    assert!(distance <= 1e-12 * trace, "{distance} against a trace of {trace}");
+    assert!(
+        distance <= 1e-12 * trace,
+        "{distance} against a trace of {trace}"
+    );
 }
 
 #[test]
@@ -383,7 +511,8 @@ fn frechet_rank_deficient_is_finite() {
         let mut points = vec![0.0f32; 400 * dim];
         for (row, weights) in coefficients.chunks(3).enumerate() {
             for c in 0..dim {
-                points[row * dim + c] = shift + (0..3).map(|b| weights[b] * basis[b * dim + c]).sum::<f32>();
+                points[row * dim + c] =
+                    shift + (0..3).map(|b| weights[b] * basis[b * dim + c]).sum::<f32>();
             }
         }
         points
@@ -396,10 +525,15 @@ fn frechet_rank_deficient_is_finite() {
     assert!(distance >= 1.5, "{distance}");
 
     let singular = vec![0.0f64; dim * dim];
-    let w2 = wasserstein2_gaussians(&first.mean, &singular, &first.mean, &first.covariance, dim).unwrap();
+    let w2 = wasserstein2_gaussians(&first.mean, &singular, &first.mean, &first.covariance, dim)
+        .unwrap();
     let trace: f64 = (0..dim).map(|i| first.covariance[i * dim + i]).sum();
     // Against a point mass at its own mean, W2^2 is the trace of the covariance.
-    assert!(relative_error(w2 * w2, trace) <= 1e-9, "{} vs {trace}", w2 * w2);
+    assert!(
+        relative_error(w2 * w2, trace) <= 1e-9,
+        "{} vs {trace}",
+        w2 * w2
+    );
 
     // diag(2, 1, -1e-9) rotated by 45 degrees in the first two coordinates:
     // an indefinite matrix such as rounding can produce. The negative
@@ -413,19 +547,46 @@ fn frechet_rank_deficient_is_finite() {
 
 #[test]
 fn frechet_rejects_bad_inputs() {
-    let first = GaussianStatistics { mean: vec![0.0; 2], covariance: vec![1.0, 0.0, 0.0, 1.0], dim: 2, count: 10 };
-    let third = GaussianStatistics { mean: vec![0.0; 3], covariance: vec![0.0; 9], dim: 3, count: 10 };
+    let first = GaussianStatistics {
+        mean: vec![0.0; 2],
+        covariance: vec![1.0, 0.0, 0.0, 1.0],
+        dim: 2,
+        count: 10,
+    };
+    let third = GaussianStatistics {
+        mean: vec![0.0; 3],
+        covariance: vec![0.0; 9],
+        dim: 3,
+        count: 10,
+    };
     let message = error_text(frechet_distance(&first, &third));
-    assert!(message.contains("dim = 2 but the second have dim = 3"), "{message}");
+    assert!(
+        message.contains("dim = 2 but the second have dim = 3"),
+        "{message}"
+    );
 
-    let message = error_text(wasserstein2_gaussians(&[0.0; 2], &[1.0; 3], &[0.0; 2], &[1.0; 4], 2));
+    let message = error_text(wasserstein2_gaussians(
+        &[0.0; 2], &[1.0; 3], &[0.0; 2], &[1.0; 4], 2,
+    ));
     assert!(message.contains("covariance of 3 values"), "{message}");
 
     let asymmetric = [1.0, 0.5, 0.0, 1.0];
-    let message = error_text(wasserstein2_gaussians(&[0.0; 2], &asymmetric, &[0.0; 2], &[1.0, 0.0, 0.0, 1.0], 2));
+    let message = error_text(wasserstein2_gaussians(
+        &[0.0; 2],
+        &asymmetric,
+        &[0.0; 2],
+        &[1.0, 0.0, 0.0, 1.0],
+        2,
+    ));
     assert!(message.contains("a symmetric matrix"), "{message}");
 
-    let message = error_text(wasserstein2_gaussians(&[f64::NAN, 0.0], &[1.0, 0.0, 0.0, 1.0], &[0.0; 2], &[1.0, 0.0, 0.0, 1.0], 2));
+    let message = error_text(wasserstein2_gaussians(
+        &[f64::NAN, 0.0],
+        &[1.0, 0.0, 0.0, 1.0],
+        &[0.0; 2],
+        &[1.0, 0.0, 0.0, 1.0],
+        2,
+    ));
     assert!(message.contains("first mean[0] = NaN"), "{message}");
 
     let message = error_text(gaussian_statistics(gpu(), &[1.0, 2.0, 3.0], 3));
@@ -445,11 +606,22 @@ fn frechet_rejects_bad_inputs() {
 fn prdc_50k_points_d64() {
     let (n, dim) = (50_000, 64);
     let real = normal_points(51, n, dim);
-    let fake: Vec<f32> = normal_points(52, n, dim).into_iter().map(|x| 0.8 * x + 0.1).collect();
+    let fake: Vec<f32> = normal_points(52, n, dim)
+        .into_iter()
+        .map(|x| 0.8 * x + 0.1)
+        .collect();
     let started = Instant::now();
     let values = prdc(gpu(), &real, &fake, dim, 5).unwrap();
-    eprintln!("prdc of {n} x {n} points, d = {dim}: {values:?} in {:.1} s on {}", started.elapsed().as_secs_f64(), gpu().info().name);
-    for (name, value) in [("precision", values.precision), ("recall", values.recall), ("coverage", values.coverage)] {
+    eprintln!(
+        "prdc of {n} x {n} points, d = {dim}: {values:?} in {:.1} s on {}",
+        started.elapsed().as_secs_f64(),
+        gpu().info().name
+    );
+    for (name, value) in [
+        ("precision", values.precision),
+        ("recall", values.recall),
+        ("coverage", values.coverage),
+    ] {
         assert!((0.0..=1.0).contains(&value), "{name} = {value}");
     }
     assert!(values.precision > 0.5, "{values:?}");

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use common::gpu;
 use maso::io::npy;
-use maso::kernels::ntk::{compute_ntk_gram, Activation, GramOptions, Inputs, MemorySink, NtkConfig, Parameterization};
+use maso::kernels::ntk::{
+    compute_ntk_gram, Activation, GramOptions, Inputs, MemorySink, NtkConfig, Parameterization,
+};
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ntk")
@@ -39,7 +41,8 @@ fn kernels_match_neural_tangents() {
             activation: Activation::parse(case["activation"].as_str().unwrap()).unwrap(),
             w_std: case["w_std"].as_f64().unwrap(),
             b_std: case["b_std"].as_f64(),
-            parameterization: Parameterization::parse(case["parameterization"].as_str().unwrap()).unwrap(),
+            parameterization: Parameterization::parse(case["parameterization"].as_str().unwrap())
+                .unwrap(),
             width: case["width"].as_u64().unwrap() as usize,
         };
         let x1_name = case["x1"].as_str().unwrap();
@@ -49,15 +52,32 @@ fn kernels_match_neural_tangents() {
         let inputs1 = Inputs::new(&x1, x1_shape[0], x1_shape[1], "x1").unwrap();
         let inputs2 = Inputs::new(&x2, x2_shape[0], x2_shape[1], "x2").unwrap();
         // A case whose x2 is x1 exercises the symmetric path.
-        let x2_option = if x1_name == x2_name { None } else { Some(&inputs2) };
+        let x2_option = if x1_name == x2_name {
+            None
+        } else {
+            Some(&inputs2)
+        };
 
         let mut sink = MemorySink::new(2, inputs1.count, inputs2.count);
-        compute_ntk_gram(gpu(), &config, &inputs1, x2_option, &GramOptions::default(), &mut sink, &mut |_, _| {}).unwrap();
+        compute_ntk_gram(
+            gpu(),
+            &config,
+            &inputs1,
+            x2_option,
+            &GramOptions::default(),
+            &mut sink,
+            &mut |_, _| {},
+        )
+        .unwrap();
 
         for (component, key) in ["nngp", "ntk"].iter().enumerate() {
-            let expected = npy::read_f64(fixture_dir().join(case[*key].as_str().unwrap())).unwrap().data;
+            let expected = npy::read_f64(fixture_dir().join(case[*key].as_str().unwrap()))
+                .unwrap()
+                .data;
             let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            for (index, (&got, &want)) in sink.components[component].iter().zip(&expected).enumerate() {
+            for (index, (&got, &want)) in
+                sink.components[component].iter().zip(&expected).enumerate()
+            {
                 let error = (f64::from(got) - want).abs() / scale;
                 assert!(error <= 1e-5, "{id} {key}: entry {index} is {got}, neural-tangents gives {want} (error {error:e} of the largest entry)");
                 if error > worst.0 {
@@ -66,5 +86,8 @@ fn kernels_match_neural_tangents() {
             }
         }
     }
-    eprintln!("largest error against neural-tangents: {:.2e} ({})", worst.0, worst.1);
+    eprintln!(
+        "largest error against neural-tangents: {:.2e} ({})",
+        worst.0, worst.1
+    );
 }

@@ -32,8 +32,14 @@ fn gpu_floats(stream: PhiloxStream, offset: u64, count: usize, normal: bool) -> 
 
 const STREAMS: [PhiloxStream; 3] = [
     PhiloxStream { seed: 0, stream: 0 },
-    PhiloxStream { seed: 0xDEAD_BEEF_0123_4567, stream: 3 },
-    PhiloxStream { seed: u64::MAX, stream: u64::MAX },
+    PhiloxStream {
+        seed: 0xDEAD_BEEF_0123_4567,
+        stream: 3,
+    },
+    PhiloxStream {
+        seed: u64::MAX,
+        stream: u64::MAX,
+    },
 ];
 
 // The last offset starts 3 blocks below 2^32 blocks, so the block counter
@@ -92,7 +98,8 @@ fn normal_stream_matches_host_within_ulps() {
                         gpu_values[index],
                         host_values[index]
                     );
-                    worst_ulps = worst_ulps.max(ulp_distance(gpu_values[index], host_values[index]).min(1 << 20));
+                    worst_ulps = worst_ulps
+                        .max(ulp_distance(gpu_values[index], host_values[index]).min(1 << 20));
                 }
             }
         }
@@ -108,23 +115,48 @@ fn normal_sample_moments() {
     let n = 200_000;
     let values = gpu_floats(PhiloxStream::new(2026, 1), 0, n, true);
     let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-    let variance = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let kurtosis = values.iter().map(|&v| (f64::from(v) - mean).powi(4)).sum::<f64>() / n as f64 / variance.powi(2);
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    let kurtosis = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(4))
+        .sum::<f64>()
+        / n as f64
+        / variance.powi(2);
     assert!(mean.abs() < 5.0 / (n as f64).sqrt(), "mean {mean}");
-    assert!((variance - 1.0).abs() < 5.0 * (2.0 / n as f64).sqrt(), "variance {variance}");
+    assert!(
+        (variance - 1.0).abs() < 5.0 * (2.0 / n as f64).sqrt(),
+        "variance {variance}"
+    );
     // The kurtosis of a normal sample has standard error sqrt(24/n) = 0.011.
-    assert!((kurtosis - 3.0).abs() < 5.0 * (24.0 / n as f64).sqrt(), "kurtosis {kurtosis}");
+    assert!(
+        (kurtosis - 3.0).abs() < 5.0 * (24.0 / n as f64).sqrt(),
+        "kurtosis {kurtosis}"
+    );
 }
 
 #[test]
 fn uniform_sample_moments() {
     let n = 200_000;
     let values = gpu_floats(PhiloxStream::new(7, 0), 0, n, false);
-    assert!(values.iter().all(|&v| v > 0.0 && v < 1.0), "values outside (0, 1)");
+    assert!(
+        values.iter().all(|&v| v > 0.0 && v < 1.0),
+        "values outside (0, 1)"
+    );
     let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-    let variance = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1) as f64;
     // Uniform(0, 1): mean 1/2 with standard error sqrt(1/12/n), variance 1/12.
-    assert!((mean - 0.5).abs() < 5.0 * (1.0 / 12.0 / n as f64).sqrt(), "mean {mean}");
+    assert!(
+        (mean - 0.5).abs() < 5.0 * (1.0 / 12.0 / n as f64).sqrt(),
+        "mean {mean}"
+    );
     assert!((variance - 1.0 / 12.0).abs() < 0.002, "variance {variance}");
 }
 

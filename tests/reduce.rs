@@ -25,7 +25,10 @@ fn reference(values: impl Iterator<Item = f32> + Clone, reduction: Reduction) ->
     let count = values.clone().count() as f64;
     match reduction {
         Reduction::Sum => (values.clone().sum(), values.map(f64::abs).sum()),
-        Reduction::Mean => (values.clone().sum::<f64>() / count, values.map(f64::abs).sum::<f64>() / count),
+        Reduction::Mean => (
+            values.clone().sum::<f64>() / count,
+            values.map(f64::abs).sum::<f64>() / count,
+        ),
         Reduction::Max => (values.fold(f64::NEG_INFINITY, f64::max), 0.0),
         Reduction::Min => (values.fold(f64::INFINITY, f64::min), 0.0),
         Reduction::SumOfSquares => {
@@ -42,7 +45,10 @@ fn reference(values: impl Iterator<Item = f32> + Clone, reduction: Reduction) ->
 fn assert_close(got: f32, want: f64, magnitude: f64, count: usize, what: &str) {
     let tolerance = 8.0 * (count as f64).sqrt().max(1.0) * 2f64.powi(-24) * magnitude;
     let error = (f64::from(got) - want).abs();
-    assert!(error <= tolerance, "{what}: got {got}, float64 gives {want} (error {error:e} > tolerance {tolerance:e})");
+    assert!(
+        error <= tolerance,
+        "{what}: got {got}, float64 gives {want} (error {error:e} > tolerance {tolerance:e})"
+    );
 }
 
 fn run_rows(matrix: &Matrix, reduction: Reduction) -> Vec<f32> {
@@ -72,7 +78,13 @@ fn row_reductions_awkward_sizes() {
             for row in 0..rows {
                 let slice = values[row * columns..(row + 1) * columns].iter().copied();
                 let (want, magnitude) = reference(slice, reduction);
-                assert_close(result[row], want, magnitude, columns, &format!("{reduction:?} of row {row} of {rows} x {columns}"));
+                assert_close(
+                    result[row],
+                    want,
+                    magnitude,
+                    columns,
+                    &format!("{reduction:?} of row {row} of {rows} x {columns}"),
+                );
             }
         }
     }
@@ -81,7 +93,14 @@ fn row_reductions_awkward_sizes() {
 #[test]
 fn column_reductions_awkward_sizes() {
     // 3000 and 1_100_001 rows need a second pass over per-chunk partials.
-    for (rows, columns) in [(1, 1), (7, 33), (257, 65), (1000, 7), (3000, 5), (1_100_001, 1)] {
+    for (rows, columns) in [
+        (1, 1),
+        (7, 33),
+        (257, 65),
+        (1000, 7),
+        (3000, 5),
+        (1_100_001, 1),
+    ] {
         let values = uniform_values((rows * 17 + columns) as u64, rows * columns, -1.0, 2.0);
         let matrix = Matrix::upload(gpu(), &values, rows, columns, "x").unwrap();
         for reduction in ALL {
@@ -90,7 +109,13 @@ fn column_reductions_awkward_sizes() {
             for column in 0..columns {
                 let slice = values.iter().skip(column).step_by(columns).copied();
                 let (want, magnitude) = reference(slice, reduction);
-                assert_close(result[column], want, magnitude, rows, &format!("{reduction:?} of column {column} of {rows} x {columns}"));
+                assert_close(
+                    result[column],
+                    want,
+                    magnitude,
+                    rows,
+                    &format!("{reduction:?} of column {column} of {rows} x {columns}"),
+                );
             }
         }
     }
@@ -109,7 +134,13 @@ fn whole_array_reductions_multi_pass() {
             let result = gpu().read(&output).unwrap();
             assert_eq!(result.len(), 1);
             let (want, magnitude) = reference(values.iter().copied(), reduction);
-            assert_close(result[0], want, magnitude, len, &format!("{reduction:?} of {len} values"));
+            assert_close(
+                result[0],
+                want,
+                magnitude,
+                len,
+                &format!("{reduction:?} of {len} values"),
+            );
         }
     }
 }
@@ -126,7 +157,10 @@ fn max_and_min_handle_negative_rows() {
 fn empty_reductions_use_identities() {
     let matrix = Matrix::zeros(gpu(), 3, 0, "x").unwrap();
     assert_eq!(run_rows(&matrix, Reduction::Sum), vec![0.0; 3]);
-    assert_eq!(run_rows(&matrix, Reduction::Max), vec![f32::NEG_INFINITY; 3]);
+    assert_eq!(
+        run_rows(&matrix, Reduction::Max),
+        vec![f32::NEG_INFINITY; 3]
+    );
     let empty: GpuBuffer<f32> = gpu().create_buffer(0, "empty").unwrap();
     let mut recorder = gpu().recorder("empty");
     let output = ops::reduce_all(&mut recorder, &empty, Reduction::Mean).unwrap();

@@ -27,7 +27,10 @@ fn names(count: usize) -> Vec<String> {
 // ---------------------------------------------------------------- JapaneseVowels
 
 fn japanese_vowels_summary() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sequences/japanese_vowels_summary.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sequences/japanese_vowels_summary.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -35,8 +38,14 @@ fn japanese_vowels_summary() -> Value {
 fn japanese_vowels_shape_matches_sktime() {
     let summary = japanese_vowels_summary();
     let set = load_japanese_vowels().unwrap();
-    assert_eq!(set.n_sequences() as u64, summary["n_cases"].as_u64().unwrap());
-    assert_eq!(set.n_channels() as u64, summary["n_channels"].as_u64().unwrap());
+    assert_eq!(
+        set.n_sequences() as u64,
+        summary["n_cases"].as_u64().unwrap()
+    );
+    assert_eq!(
+        set.n_channels() as u64,
+        summary["n_channels"].as_u64().unwrap()
+    );
     let lengths: Vec<usize> = summary["lengths"]
         .as_array()
         .unwrap()
@@ -69,14 +78,26 @@ fn japanese_vowels_edge_values_match_sktime() {
     let summary = japanese_vowels_summary();
     let set = load_japanese_vowels().unwrap();
     let channels = set.n_channels();
-    for (case, edges) in summary["first_cases"].as_array().unwrap().iter().enumerate() {
+    for (case, edges) in summary["first_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let sequence = set.sequence(case);
         let last_step = set.length(case) - 1;
         for channel in 0..channels {
             let first = edges["first"][channel].as_f64().unwrap() as f32;
             let last = edges["last"][channel].as_f64().unwrap() as f32;
-            assert_eq!(sequence[channel], first, "case {case}, channel {channel}, first step");
-            assert_eq!(sequence[last_step * channels + channel], last, "case {case}, channel {channel}, last step");
+            assert_eq!(
+                sequence[channel], first,
+                "case {case}, channel {channel}, first step"
+            );
+            assert_eq!(
+                sequence[last_step * channels + channel],
+                last,
+                "case {case}, channel {channel}, last step"
+            );
         }
     }
 }
@@ -84,7 +105,10 @@ fn japanese_vowels_edge_values_match_sktime() {
 #[test]
 fn japanese_vowels_counts_per_speaker() {
     let set = load_japanese_vowels().unwrap();
-    assert_eq!(set.class_names(), &["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert_eq!(
+        set.class_names(),
+        &["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    );
     assert_eq!(set.class_counts(), vec![30; 9]);
     assert_eq!(set.lengths().iter().min(), Some(&7));
     assert_eq!(set.max_length(), 26);
@@ -93,7 +117,10 @@ fn japanese_vowels_counts_per_speaker() {
 
 #[test]
 fn japanese_vowels_loads_by_name() {
-    assert_eq!(load_sequences("japanese-vowels").unwrap(), load_japanese_vowels().unwrap());
+    assert_eq!(
+        load_sequences("japanese-vowels").unwrap(),
+        load_japanese_vowels().unwrap()
+    );
 }
 
 // ---------------------------------------------------------------- .ts parsing
@@ -116,7 +143,9 @@ fn parse_tiny(data: &str, missing: MissingValues) -> maso::Result<SequenceSet> {
 }
 
 fn tiny_error(data: &str) -> String {
-    parse_tiny(data, MissingValues::Reject).unwrap_err().to_string()
+    parse_tiny(data, MissingValues::Reject)
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -139,7 +168,9 @@ fn ts_missing_values_interpolated() {
 
 #[test]
 fn ts_all_missing_channel_is_rejected() {
-    let text = parse_tiny("?,?:1,2:yes\n", MissingValues::Interpolate).unwrap_err().to_string();
+    let text = parse_tiny("?,?:1,2:yes\n", MissingValues::Interpolate)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("case 0 (line 10)"), "{text}");
     assert!(text.contains("every value of channel 0"), "{text}");
 }
@@ -155,16 +186,24 @@ fn ts_channel_count_against_header() {
 #[test]
 fn ts_channel_count_across_cases() {
     let text = "@classLabel true a\n@data\n1:2:a\n1:a\n";
-    let message = parse_ts(text, "cases.ts", MissingValues::Reject).unwrap_err().to_string();
+    let message = parse_ts(text, "cases.ts", MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("case 1 (line 4)"), "{message}");
-    assert!(message.contains("1 channels, but the cases before it have 2"), "{message}");
+    assert!(
+        message.contains("1 channels, but the cases before it have 2"),
+        "{message}"
+    );
 }
 
 #[test]
 fn ts_channel_lengths_within_case() {
     let text = tiny_error("1,2,3:4,5:yes\n");
     assert!(text.contains("case 0 (line 10)"), "{text}");
-    assert!(text.contains("channel 0 has 3 values but channel 1 has 2"), "{text}");
+    assert!(
+        text.contains("channel 0 has 3 values but channel 1 has 2"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -192,7 +231,9 @@ fn ts_labels_ignore_case_like_sktime() {
 #[test]
 fn ts_timestamps_header_is_rejected() {
     let text = "@problemName stamped\n@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n";
-    let message = parse_ts(text, "stamped.ts", MissingValues::Reject).unwrap_err().to_string();
+    let message = parse_ts(text, "stamped.ts", MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("line 2"), "{message}");
     assert!(message.contains("not supported"), "{message}");
 }
@@ -201,12 +242,17 @@ fn ts_timestamps_header_is_rejected() {
 fn ts_timestamped_values_are_rejected() {
     let text = tiny_error("(0,1),(1,2):(0,3),(1,4):yes\n");
     assert!(text.contains("case 0 (line 10)"), "{text}");
-    assert!(text.contains("time-stamped series are not supported"), "{text}");
+    assert!(
+        text.contains("time-stamped series are not supported"),
+        "{text}"
+    );
 }
 
 #[test]
 fn ts_without_cases_is_rejected() {
-    let text = parse_ts(TS_HEADER, "empty.ts", MissingValues::Reject).unwrap_err().to_string();
+    let text = parse_ts(TS_HEADER, "empty.ts", MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("no cases after @data"), "{text}");
 }
 
@@ -267,10 +313,19 @@ fn ode_has_study_shape() {
 #[test]
 fn ode_is_reproducible_per_seed() {
     let config = OdeConfig::default();
-    assert_eq!(generate_ode(&config).unwrap(), generate_ode(&config).unwrap());
-    assert_eq!(load_sequences("ode").unwrap(), generate_ode(&config).unwrap());
+    assert_eq!(
+        generate_ode(&config).unwrap(),
+        generate_ode(&config).unwrap()
+    );
+    assert_eq!(
+        load_sequences("ode").unwrap(),
+        generate_ode(&config).unwrap()
+    );
     let seven = OdeConfig { seed: 7, ..config };
-    assert_eq!(load_sequences("ode:7").unwrap(), generate_ode(&seven).unwrap());
+    assert_eq!(
+        load_sequences("ode:7").unwrap(),
+        generate_ode(&seven).unwrap()
+    );
 }
 
 #[test]
@@ -290,7 +345,10 @@ fn ode_differs_across_seeds() {
 fn ode_class_2_starts_at_stated_values() {
     let set = generate_ode(&OdeConfig::default()).unwrap();
     for step in 0..3 {
-        let mean: f64 = (100..200).map(|index| f64::from(set.sequence(index)[step])).sum::<f64>() / 100.0;
+        let mean: f64 = (100..200)
+            .map(|index| f64::from(set.sequence(index)[step]))
+            .sum::<f64>()
+            / 100.0;
         assert_eq!(mean, [2.0, -1.0, 1.0][step], "step {step}");
     }
 }
@@ -299,12 +357,21 @@ fn ode_class_2_starts_at_stated_values() {
 fn ode_class_1_starts_near_zero() {
     let set = generate_ode(&OdeConfig::default()).unwrap();
     for step in 0..3 {
-        let values: Vec<f64> = (0..100).map(|index| f64::from(set.sequence(index)[step])).collect();
+        let values: Vec<f64> = (0..100)
+            .map(|index| f64::from(set.sequence(index)[step]))
+            .collect();
         let mean = values.iter().sum::<f64>() / 100.0;
-        let variance = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / 99.0;
+        let variance = values
+            .iter()
+            .map(|value| (value - mean).powi(2))
+            .sum::<f64>()
+            / 99.0;
         // A mean of 100 standard normal values has standard deviation 0.1.
         assert!(mean.abs() < 0.4, "step {step}: mean {mean}");
-        assert!((0.6..1.5).contains(&variance), "step {step}: variance {variance}");
+        assert!(
+            (0.6..1.5).contains(&variance),
+            "step {step}: variance {variance}"
+        );
     }
 }
 
@@ -325,7 +392,11 @@ fn ode_matches_float64_reference() {
             .map(f64::from)
             .collect();
         let (a1, a2, start) = if class == 0 {
-            (-4.0 + 2.0 * normals[0], 0.05 * normals[1], [normals[2], normals[3], normals[4]])
+            (
+                -4.0 + 2.0 * normals[0],
+                0.05 * normals[1],
+                [normals[2], normals[3], normals[4]],
+            )
         } else {
             (-20.0 + normals[0], 0.1 * normals[1], [2.0, -1.0, 1.0])
         };
@@ -397,7 +468,10 @@ fn max_norm_scaling_keeps_ratios() {
     assert_eq!(max_norm, 10.0);
     let after = set.l2_norms();
     for (index, (old, new)) in before.iter().zip(&after).enumerate() {
-        assert!((new - old / 10.0).abs() < 1e-6, "sequence {index}: {old} -> {new}");
+        assert!(
+            (new - old / 10.0).abs() < 1e-6,
+            "sequence {index}: {old} -> {new}"
+        );
     }
     assert_eq!(after.iter().copied().fold(0.0, f64::max), 1.0);
 }
@@ -413,7 +487,10 @@ fn max_norm_rejects_all_zero_set() {
 fn deletion_keeps_order_and_fraction() {
     // Values equal to their step index show which steps survive.
     let lengths = [30usize, 10, 7, 1, 2];
-    let sequences = lengths.iter().map(|&length| (0..length).map(|step| step as f32).collect()).collect();
+    let sequences = lengths
+        .iter()
+        .map(|&length| (0..length).map(|step| step as f32).collect())
+        .collect();
     let set = SequenceSet::new("steps", sequences, 1, vec![0; 5], names(1)).unwrap();
 
     let (thinned, deleted) = set.delete_random_steps(0.2, 3).unwrap();
@@ -422,14 +499,24 @@ fn deletion_keeps_order_and_fraction() {
     assert_eq!(deleted, 6 + 2 + 1);
     for index in 0..thinned.n_sequences() {
         let kept = thinned.sequence(index);
-        assert!(kept.windows(2).all(|pair| pair[0] < pair[1]), "sequence {index}: {kept:?}");
+        assert!(
+            kept.windows(2).all(|pair| pair[0] < pair[1]),
+            "sequence {index}: {kept:?}"
+        );
     }
     assert_eq!(thinned.labels(), set.labels());
 }
 
 #[test]
 fn deletion_rounds_halves_up_and_keeps_one_step() {
-    let set = SequenceSet::new("short", vec![vec![1.0; 5], vec![1.0; 2]], 1, vec![0, 0], names(1)).unwrap();
+    let set = SequenceSet::new(
+        "short",
+        vec![vec![1.0; 5], vec![1.0; 2]],
+        1,
+        vec![0, 0],
+        names(1),
+    )
+    .unwrap();
     // With 0.5, T = 5 loses 3 (2.5 rounds up) and T = 2 loses 1. With 0.9,
     // T = 2 would lose 2 (from 1.8), but the cap T - 1 keeps one step.
     let (thinned, deleted) = set.delete_random_steps(0.5, 0).unwrap();
@@ -453,7 +540,9 @@ fn deletion_is_seeded() {
 #[test]
 fn deletion_keeps_multichannel_steps_whole() {
     // Channel 1 is always 100 plus channel 0, so split steps would show.
-    let sequence: Vec<f32> = (0..20).flat_map(|step| [step as f32, 100.0 + step as f32]).collect();
+    let sequence: Vec<f32> = (0..20)
+        .flat_map(|step| [step as f32, 100.0 + step as f32])
+        .collect();
     let set = SequenceSet::new("pairs", vec![sequence], 2, vec![0], names(1)).unwrap();
     let (thinned, deleted) = set.delete_random_steps(0.25, 9).unwrap();
     assert_eq!(deleted, 5);
@@ -465,7 +554,10 @@ fn deletion_keeps_multichannel_steps_whole() {
 #[test]
 fn deletion_rejects_bad_fraction() {
     for fraction in [-0.1, 1.0, f64::NAN] {
-        let text = ragged_set().delete_random_steps(fraction, 0).unwrap_err().to_string();
+        let text = ragged_set()
+            .delete_random_steps(fraction, 0)
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("[0, 1)"), "{fraction}: {text}");
     }
 }
@@ -521,7 +613,12 @@ fn npy_two_dimensional_is_univariate() {
 #[test]
 fn npy_padding_may_be_nan() {
     let dir = temp_dir("npy-nan-padding");
-    npy::write_f32(dir.join("X.npy"), &[2, 3], &[1.0, f32::NAN, f32::NAN, 4.0, 5.0, 6.0]).unwrap();
+    npy::write_f32(
+        dir.join("X.npy"),
+        &[2, 3],
+        &[1.0, f32::NAN, f32::NAN, 4.0, 5.0, 6.0],
+    )
+    .unwrap();
     npy::write_f64(dir.join("lengths.npy"), &[2], &[1.0, 3.0]).unwrap();
     npy::write_f64(dir.join("y.npy"), &[2], &[0.0, 1.0]).unwrap();
     let loaded = load_sequence_npy_dir(&dir, MissingValues::Reject).unwrap();
@@ -533,8 +630,13 @@ fn npy_missing_value_inside_sequence() {
     let dir = temp_dir("npy-missing");
     npy::write_f32(dir.join("X.npy"), &[1, 3], &[1.0, f32::NAN, 3.0]).unwrap();
     npy::write_f64(dir.join("y.npy"), &[1], &[0.0]).unwrap();
-    let text = load_sequence_npy_dir(&dir, MissingValues::Reject).unwrap_err().to_string();
-    assert!(text.contains("sequence 0: the value at channel 0, step 1"), "{text}");
+    let text = load_sequence_npy_dir(&dir, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("sequence 0: the value at channel 0, step 1"),
+        "{text}"
+    );
     let filled = load_sequences_with(dir.to_str().unwrap(), MissingValues::Interpolate).unwrap();
     assert_eq!(filled.sequence(0), &[1.0, 2.0, 3.0]);
 }
@@ -545,7 +647,9 @@ fn npy_zero_length_names_index() {
     npy::write_f32(dir.join("X.npy"), &[2, 2, 1], &[1.0; 4]).unwrap();
     npy::write_f64(dir.join("lengths.npy"), &[2], &[2.0, 0.0]).unwrap();
     npy::write_f64(dir.join("y.npy"), &[2], &[0.0, 0.0]).unwrap();
-    let text = load_sequence_npy_dir(&dir, MissingValues::Reject).unwrap_err().to_string();
+    let text = load_sequence_npy_dir(&dir, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("length of sequence 1"), "{text}");
     assert!(text.contains("from 1 to 2"), "{text}");
 }
@@ -554,7 +658,9 @@ fn npy_zero_length_names_index() {
 fn npy_missing_labels_file() {
     let dir = temp_dir("npy-no-labels");
     npy::write_f32(dir.join("X.npy"), &[1, 2], &[1.0, 2.0]).unwrap();
-    let text = load_sequence_npy_dir(&dir, MissingValues::Reject).unwrap_err().to_string();
+    let text = load_sequence_npy_dir(&dir, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("y.npy is missing"), "{text}");
 }
 
@@ -564,8 +670,13 @@ fn csv_round_trip_with_ragged_rows() {
     let path = dir.join("series.csv");
     std::fs::write(&path, "b, 1.5, 2, 3\na,4,,\n b ,5,6,?,8,\n").unwrap();
 
-    let text = load_sequence_csv(&path, MissingValues::Reject).unwrap_err().to_string();
-    assert!(text.contains("line 3: the value at channel 0, step 2"), "{text}");
+    let text = load_sequence_csv(&path, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("line 3: the value at channel 0, step 2"),
+        "{text}"
+    );
 
     let set = load_sequence_csv(&path, MissingValues::Interpolate).unwrap();
     assert_eq!(set.lengths(), &[3, 1, 4]);
@@ -573,7 +684,10 @@ fn csv_round_trip_with_ragged_rows() {
     assert_eq!(set.sequence(2), &[5.0, 6.0, 7.0, 8.0]);
     assert_eq!(set.labels(), &[1, 0, 1]);
     assert_eq!(set.class_names(), &["a", "b"]);
-    assert_eq!(load_sequences_with(path.to_str().unwrap(), MissingValues::Interpolate).unwrap(), set);
+    assert_eq!(
+        load_sequences_with(path.to_str().unwrap(), MissingValues::Interpolate).unwrap(),
+        set
+    );
 }
 
 #[test]
@@ -581,7 +695,9 @@ fn csv_rejects_inner_empty_field() {
     let dir = temp_dir("csv-gap");
     let path = dir.join("gap.csv");
     std::fs::write(&path, "1,1,2,3\n2,1,,3\n").unwrap();
-    let text = load_sequence_csv(&path, MissingValues::Reject).unwrap_err().to_string();
+    let text = load_sequence_csv(&path, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("line 2, step 1"), "{text}");
     assert!(text.contains("only trailing fields may be empty"), "{text}");
 }
@@ -591,7 +707,9 @@ fn csv_rejects_infinite_value() {
     let dir = temp_dir("csv-infinite");
     let path = dir.join("huge.csv");
     std::fs::write(&path, "1,1,2\n2,1,1e39\n").unwrap();
-    let text = load_sequence_csv(&path, MissingValues::Reject).unwrap_err().to_string();
+    let text = load_sequence_csv(&path, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("line 2, step 1"), "{text}");
     assert!(text.contains("too large for f32"), "{text}");
 }
@@ -601,7 +719,9 @@ fn csv_rejects_row_without_values() {
     let dir = temp_dir("csv-label-only");
     let path = dir.join("label_only.csv");
     std::fs::write(&path, "1,1,2\n2,,\n").unwrap();
-    let text = load_sequence_csv(&path, MissingValues::Reject).unwrap_err().to_string();
+    let text = load_sequence_csv(&path, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("line 2"), "{text}");
     assert!(text.contains("no values"), "{text}");
 }
@@ -611,7 +731,9 @@ fn csv_header_row_gets_a_hint() {
     let dir = temp_dir("csv-header");
     let path = dir.join("header.csv");
     std::fs::write(&path, "label,t0,t1\n1,2,3\n").unwrap();
-    let text = load_sequence_csv(&path, MissingValues::Reject).unwrap_err().to_string();
+    let text = load_sequence_csv(&path, MissingValues::Reject)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("line 1"), "{text}");
     assert!(text.contains("must not have a header row"), "{text}");
 }

@@ -16,8 +16,9 @@ use std::path::PathBuf;
 
 use common::{gpu, uniform_values};
 use maso::embed::{
-    joint_probabilities, kernel_distances, kernel_distances_from_gpu, kl_divergence, knn_accuracy, silhouette_score, trustworthiness, tsne,
-    DistanceMatrix, KernelDistance, StepParameters, TsneConfig, TsneOptimizer,
+    joint_probabilities, kernel_distances, kernel_distances_from_gpu, kl_divergence, knn_accuracy,
+    silhouette_score, trustworthiness, tsne, DistanceMatrix, KernelDistance, StepParameters,
+    TsneConfig, TsneOptimizer,
 };
 use maso::io::npy;
 use maso::ops::Matrix;
@@ -42,11 +43,18 @@ fn load_distances(name: &str) -> DistanceMatrix {
 }
 
 fn labels_from(value: &serde_json::Value) -> Vec<u32> {
-    value.as_array().unwrap().iter().map(|label| label.as_u64().unwrap() as u32).collect()
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|label| label.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn error_text<T: std::fmt::Debug>(result: maso::Result<T>) -> String {
-    result.expect_err("the input should be rejected").to_string()
+    result
+        .expect_err("the input should be rejected")
+        .to_string()
 }
 
 // ---------------------------------------------------------------- affinities
@@ -83,7 +91,10 @@ fn check_affinities(square_distances: bool, fixture: &str) {
 
 #[test]
 fn affinities_match_sklearn_squared() {
-    assert_eq!(manifest()["tsne_squares_precomputed_distances"], serde_json::Value::Bool(true));
+    assert_eq!(
+        manifest()["tsne_squares_precomputed_distances"],
+        serde_json::Value::Bool(true)
+    );
     check_affinities(true, "joint_probabilities_squared.npy");
 }
 
@@ -125,9 +136,17 @@ fn random_probabilities(n: usize, seed: u64) -> Vec<f32> {
 
 /// Float64 gradient 4 sum_j (a p_ij - q_ij) w_ij (y_i - y_j), and the sum of
 /// the absolute values of its terms per coordinate (for the tolerance).
-fn reference_gradient(p: &[f32], y: &[f32], n: usize, d: usize, exaggeration: f64) -> (Vec<f64>, Vec<f64>) {
+fn reference_gradient(
+    p: &[f32],
+    y: &[f32],
+    n: usize,
+    d: usize,
+    exaggeration: f64,
+) -> (Vec<f64>, Vec<f64>) {
     let w = |i: usize, j: usize| {
-        let distance2: f64 = (0..d).map(|k| (f64::from(y[i * d + k]) - f64::from(y[j * d + k])).powi(2)).sum();
+        let distance2: f64 = (0..d)
+            .map(|k| (f64::from(y[i * d + k]) - f64::from(y[j * d + k])).powi(2))
+            .sum();
         1.0 / (1.0 + distance2)
     };
     let mut z = 0.0;
@@ -188,8 +207,10 @@ fn check_gradient(n: usize, d: usize, exaggeration: f32) {
     // 0.8 and y1 = y0 - learning_rate * 0.8 * gradient.
     let y1 = optimizer.embedding().unwrap();
     for index in 0..n * d {
-        let want = f64::from(y0[index]) - f64::from(learning_rate) * 0.8 * f64::from(gradient[index]);
-        let scale = f64::from(y0[index].abs()) + (f64::from(learning_rate) * f64::from(gradient[index])).abs();
+        let want =
+            f64::from(y0[index]) - f64::from(learning_rate) * 0.8 * f64::from(gradient[index]);
+        let scale = f64::from(y0[index].abs())
+            + (f64::from(learning_rate) * f64::from(gradient[index])).abs();
         assert!(
             (f64::from(y1[index]) - want).abs() <= 1e-6 * scale,
             "n = {n}, d = {d}: updated coordinate {index} is {} but {want} expected",
@@ -225,21 +246,43 @@ fn kl_decreases_and_is_reported() {
         ..TsneConfig::default()
     };
     let mut reports = Vec::new();
-    let result = tsne(gpu(), &distances, &config, &mut |iteration, kl| reports.push((iteration, kl))).unwrap();
+    let result = tsne(gpu(), &distances, &config, &mut |iteration, kl| {
+        reports.push((iteration, kl))
+    })
+    .unwrap();
 
     let iterations: Vec<usize> = reports.iter().map(|(iteration, _)| *iteration).collect();
     assert_eq!(iterations, vec![50, 100, 150, 200, 250, 300, 350, 400]);
-    let kls: Vec<f64> = reports.iter().map(|(_, kl)| kl.expect("report_kl is on")).collect();
+    let kls: Vec<f64> = reports
+        .iter()
+        .map(|(_, kl)| kl.expect("report_kl is on"))
+        .collect();
     let after_exaggeration = kls[4];
-    assert!(result.kl_divergence.is_finite(), "final KL {}", result.kl_divergence);
-    assert!(result.kl_divergence > 0.0, "final KL {}", result.kl_divergence);
-    assert!(result.kl_divergence < kls[0], "KL went from {} to {}", kls[0], result.kl_divergence);
+    assert!(
+        result.kl_divergence.is_finite(),
+        "final KL {}",
+        result.kl_divergence
+    );
+    assert!(
+        result.kl_divergence > 0.0,
+        "final KL {}",
+        result.kl_divergence
+    );
+    assert!(
+        result.kl_divergence < kls[0],
+        "KL went from {} to {}",
+        kls[0],
+        result.kl_divergence
+    );
     assert!(
         result.kl_divergence < after_exaggeration,
         "KL after exaggeration {after_exaggeration} did not fall (final {})",
         result.kl_divergence
     );
-    assert_eq!(result.kl_divergence, kls[7], "final KL differs from the last report");
+    assert_eq!(
+        result.kl_divergence, kls[7],
+        "final KL differs from the last report"
+    );
     assert_eq!(result.embedding.len(), 40 * 2);
     assert_eq!(result.learning_rate, 50.0);
 }
@@ -254,13 +297,19 @@ fn blobs_separate_like_sklearn() {
         report_kl: false,
         ..TsneConfig::default()
     };
-    let result = tsne(gpu(), &distances, &config, &mut |_, kl| assert!(kl.is_none())).unwrap();
+    let result = tsne(gpu(), &distances, &config, &mut |_, kl| {
+        assert!(kl.is_none())
+    })
+    .unwrap();
 
     let accuracy = knn_accuracy(&result.embedding, 2, &labels, 5).unwrap();
     let sklearn_accuracy = blobs["sklearn_knn_accuracy_5"].as_f64().unwrap();
     let sklearn_kl = blobs["sklearn_kl_divergence"].as_f64().unwrap();
     assert!(accuracy > 0.95, "5-NN accuracy {accuracy}");
-    assert!(accuracy >= sklearn_accuracy - 0.02, "5-NN accuracy {accuracy}, scikit-learn {sklearn_accuracy}");
+    assert!(
+        accuracy >= sklearn_accuracy - 0.02,
+        "5-NN accuracy {accuracy}, scikit-learn {sklearn_accuracy}"
+    );
     assert!(
         (result.kl_divergence - sklearn_kl).abs() <= 0.1 * sklearn_kl,
         "KL {} is not within 10% of scikit-learn's {sklearn_kl}",
@@ -272,15 +321,26 @@ fn blobs_separate_like_sklearn() {
 fn kl_divergence_matches_definition() {
     // Two points: P = 1/2 for both ordered pairs, and Q = 1/2 as well.
     let p = [0.0, 0.5, 0.5, 0.0];
-    assert!(kl_divergence(&p, &[0.0, 0.0, 3.0, 4.0], 2, 2).unwrap().abs() < 1e-15);
+    assert!(
+        kl_divergence(&p, &[0.0, 0.0, 3.0, 4.0], 2, 2)
+            .unwrap()
+            .abs()
+            < 1e-15
+    );
     // Three points on a line, where q follows from w = 1 / (1 + d^2).
     let p = [0.0, 0.3, 0.1, 0.3, 0.0, 0.1, 0.1, 0.1, 0.0];
     let y = [0.0, 1.0, 3.0];
     let w: [f64; 3] = [0.5, 0.1, 0.2];
     let z = 2.0 * (w[0] + w[1] + w[2]);
-    let expected = 2.0 * (0.3 * (0.3 / (w[0] / z)).ln() + 0.1 * (0.1 / (w[1] / z)).ln() + 0.1 * (0.1 / (w[2] / z)).ln());
+    let expected = 2.0
+        * (0.3 * (0.3 / (w[0] / z)).ln()
+            + 0.1 * (0.1 / (w[1] / z)).ln()
+            + 0.1 * (0.1 / (w[2] / z)).ln());
     let got = kl_divergence(&p, &y, 3, 1).unwrap();
-    assert!((got - expected).abs() < 1e-12, "KL {got}, expected {expected}");
+    assert!(
+        (got - expected).abs() < 1e-12,
+        "KL {got}, expected {expected}"
+    );
     assert!(error_text(kl_divergence(&p, &y, 3, 2)).contains("expected 9 and 6"));
 }
 
@@ -290,7 +350,9 @@ fn gram(points: &[f32], n: usize, d: usize) -> Vec<f32> {
     let mut kernel = vec![0.0f32; n * n];
     for i in 0..n {
         for j in 0..n {
-            kernel[i * n + j] = (0..d).map(|k| f64::from(points[i * d + k]) * f64::from(points[j * d + k])).sum::<f64>() as f32;
+            kernel[i * n + j] = (0..d)
+                .map(|k| f64::from(points[i * d + k]) * f64::from(points[j * d + k]))
+                .sum::<f64>() as f32;
         }
     }
     kernel
@@ -307,16 +369,31 @@ fn kernel_distances_of_linear_kernel() {
         let a = &points[i * d..(i + 1) * d];
         for j in 0..n {
             let c = &points[j * d..(j + 1) * d];
-            let euclidean = a.iter().zip(c).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>().sqrt();
-            let dot: f64 = a.iter().zip(c).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
-            let norms = (a.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() * c.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()).sqrt();
+            let euclidean = a
+                .iter()
+                .zip(c)
+                .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let dot: f64 = a
+                .iter()
+                .zip(c)
+                .map(|(&x, &y)| f64::from(x) * f64::from(y))
+                .sum();
+            let norms = (a.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()
+                * c.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>())
+            .sqrt();
             let scale = (f64::from(kernel[i * n + i]) + f64::from(kernel[j * n + j])).sqrt();
             assert!(
                 (f64::from(feature.get(i, j)) - euclidean).abs() <= 1e-3 * scale,
                 "feature-space distance ({i}, {j}) = {}, Euclidean {euclidean}",
                 feature.get(i, j)
             );
-            let expected_cosine = if i == j { 0.0 } else { (1.0 - dot / norms).clamp(0.0, 2.0) };
+            let expected_cosine = if i == j {
+                0.0
+            } else {
+                (1.0 - dot / norms).clamp(0.0, 2.0)
+            };
             assert!(
                 (f64::from(cosine.get(i, j)) - expected_cosine).abs() <= 1e-6,
                 "cosine distance ({i}, {j}) = {}, expected {expected_cosine}",
@@ -333,9 +410,17 @@ fn kernel_distances_read_from_gpu() {
     let kernel = gram(&uniform_values(8, n * d, 0.5, 1.5), n, d);
     let matrix = Matrix::upload(gpu(), &kernel, n, n, "kernel").unwrap();
     let from_gpu = kernel_distances_from_gpu(gpu(), &matrix, KernelDistance::Cosine).unwrap();
-    assert_eq!(from_gpu, kernel_distances(&kernel, n, KernelDistance::Cosine).unwrap());
+    assert_eq!(
+        from_gpu,
+        kernel_distances(&kernel, n, KernelDistance::Cosine).unwrap()
+    );
     let rectangular = Matrix::upload(gpu(), &kernel[..n * (n - 1)], n - 1, n, "kernel").unwrap();
-    assert!(error_text(kernel_distances_from_gpu(gpu(), &rectangular, KernelDistance::Cosine)).contains("square"));
+    assert!(error_text(kernel_distances_from_gpu(
+        gpu(),
+        &rectangular,
+        KernelDistance::Cosine
+    ))
+    .contains("square"));
 }
 
 #[test]
@@ -358,7 +443,10 @@ fn perplexity_at_least_n_is_rejected() {
         };
         let message = error_text(tsne(gpu(), &distances, &config, &mut |_, _| {}));
         assert!(message.contains("perplexity"), "{message}");
-        assert!(message.contains("(0, 40)"), "message should give the allowed range: {message}");
+        assert!(
+            message.contains("(0, 40)"),
+            "message should give the allowed range: {message}"
+        );
     }
 }
 
@@ -366,12 +454,32 @@ fn perplexity_at_least_n_is_rejected() {
 fn bad_config_is_rejected() {
     let distances = load_distances("distances.npy");
     let cases = [
-        TsneConfig { n_components: 0, perplexity: 10.0, ..TsneConfig::default() },
-        TsneConfig { n_iter: 0, perplexity: 10.0, ..TsneConfig::default() },
-        TsneConfig { final_momentum: 1.0, perplexity: 10.0, ..TsneConfig::default() },
-        TsneConfig { report_every: 0, perplexity: 10.0, ..TsneConfig::default() },
+        TsneConfig {
+            n_components: 0,
+            perplexity: 10.0,
+            ..TsneConfig::default()
+        },
+        TsneConfig {
+            n_iter: 0,
+            perplexity: 10.0,
+            ..TsneConfig::default()
+        },
+        TsneConfig {
+            final_momentum: 1.0,
+            perplexity: 10.0,
+            ..TsneConfig::default()
+        },
+        TsneConfig {
+            report_every: 0,
+            perplexity: 10.0,
+            ..TsneConfig::default()
+        },
     ];
-    for (config, field) in cases.iter().zip(["n_components", "n_iter", "final_momentum", "report_every"]) {
+    for (config, field) in
+        cases
+            .iter()
+            .zip(["n_components", "n_iter", "final_momentum", "report_every"])
+    {
         let message = error_text(tsne(gpu(), &distances, config, &mut |_, _| {}));
         assert!(message.contains(field), "{message}");
     }
@@ -387,7 +495,10 @@ fn non_symmetric_kernel_is_rejected() {
     kernel[n + 3] += 0.01;
     kernel[2 * n] += 1e-3;
     let message = error_text(kernel_distances(&kernel, n, KernelDistance::FeatureSpace));
-    assert!(message.contains("K[1, 3]"), "the worst pair should be named: {message}");
+    assert!(
+        message.contains("K[1, 3]"),
+        "the worst pair should be named: {message}"
+    );
     assert!(message.contains("symmetric"), "{message}");
 }
 
@@ -460,30 +571,47 @@ fn metrics_match_sklearn() {
     for k in [1, 4, 5] {
         let expected = metrics["knn_accuracy"][k.to_string()].as_f64().unwrap();
         let got = knn_accuracy(&embedding, 2, &labels, k).unwrap();
-        assert!((got - expected).abs() < 1e-12, "{k}-NN accuracy {got}, scikit-learn {expected}");
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "{k}-NN accuracy {got}, scikit-learn {expected}"
+        );
     }
-    assert!(metrics["knn_vote_ties"]["4"].as_u64().unwrap() > 0, "the fixture should contain vote ties");
+    assert!(
+        metrics["knn_vote_ties"]["4"].as_u64().unwrap() > 0,
+        "the fixture should contain vote ties"
+    );
 
     let expected = metrics["silhouette"].as_f64().unwrap();
     let got = silhouette_score(&embedding, 2, &labels).unwrap();
-    assert!((got - expected).abs() <= 1e-9 * expected.abs(), "silhouette {got}, scikit-learn {expected}");
+    assert!(
+        (got - expected).abs() <= 1e-9 * expected.abs(),
+        "silhouette {got}, scikit-learn {expected}"
+    );
 
     for k in [1, 5, 12] {
         let expected = metrics["trustworthiness"][k.to_string()].as_f64().unwrap();
         let got = trustworthiness(&distances, &embedding, 2, k).unwrap();
-        assert!((got - expected).abs() < 1e-12, "trustworthiness({k}) {got}, scikit-learn {expected}");
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "trustworthiness({k}) {got}, scikit-learn {expected}"
+        );
     }
 }
 
 #[test]
 fn metrics_on_perfect_embedding() {
     // The embedding is the original points, so every neighbourhood is kept.
-    let points = [0.0f32, 0.0, 0.1, 0.0, 0.0, 0.2, 5.0, 5.0, 5.1, 5.0, 5.0, 5.3];
+    let points = [
+        0.0f32, 0.0, 0.1, 0.0, 0.0, 0.2, 5.0, 5.0, 5.1, 5.0, 5.0, 5.3,
+    ];
     let labels = [0, 0, 0, 1, 1, 1];
     let mut distances = vec![0.0f32; 36];
     for i in 0..6 {
         for j in 0..6 {
-            let (dx, dy) = (points[2 * i] - points[2 * j], points[2 * i + 1] - points[2 * j + 1]);
+            let (dx, dy) = (
+                points[2 * i] - points[2 * j],
+                points[2 * i + 1] - points[2 * j + 1],
+            );
             distances[i * 6 + j] = (dx * dx + dy * dy).sqrt();
         }
     }

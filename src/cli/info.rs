@@ -50,16 +50,50 @@ fn print_text(adapters: &[wgpu::AdapterInfo], gpu: Option<&Gpu>) {
     let info = gpu.info();
     let limits = gpu.limits();
     println!();
-    println!("Selected: {} ({:?}, {:?})", info.name, info.backend, info.device_type);
-    println!("  timestamp queries:                  {}", yes_no(gpu.supports_timestamps()));
-    println!("  f64 in shaders:                     {}", yes_no(gpu.adapter().features().contains(wgpu::Features::SHADER_F64)));
-    println!("  subgroups:                          {}", yes_no(gpu.adapter().features().contains(wgpu::Features::SUBGROUP)));
-    println!("  max_buffer_size:                    {}", format_bytes(limits.max_buffer_size));
-    println!("  max_storage_buffer_binding_size:    {}", format_bytes(limits.max_storage_buffer_binding_size as u64));
-    println!("  max_compute_workgroup_storage_size: {}", format_bytes(limits.max_compute_workgroup_storage_size as u64));
-    println!("  max_compute_invocations_per_workgroup: {}", limits.max_compute_invocations_per_workgroup);
-    println!("  max_compute_workgroups_per_dimension:  {}", limits.max_compute_workgroups_per_dimension);
-    println!("  max_storage_buffers_per_shader_stage:  {}", limits.max_storage_buffers_per_shader_stage);
+    println!(
+        "Selected: {} ({:?}, {:?})",
+        info.name, info.backend, info.device_type
+    );
+    println!(
+        "  timestamp queries:                  {}",
+        yes_no(gpu.supports_timestamps())
+    );
+    println!(
+        "  f64 in shaders:                     {}",
+        yes_no(
+            gpu.adapter()
+                .features()
+                .contains(wgpu::Features::SHADER_F64)
+        )
+    );
+    println!(
+        "  subgroups:                          {}",
+        yes_no(gpu.adapter().features().contains(wgpu::Features::SUBGROUP))
+    );
+    println!(
+        "  max_buffer_size:                    {}",
+        format_bytes(limits.max_buffer_size)
+    );
+    println!(
+        "  max_storage_buffer_binding_size:    {}",
+        format_bytes(limits.max_storage_buffer_binding_size as u64)
+    );
+    println!(
+        "  max_compute_workgroup_storage_size: {}",
+        format_bytes(limits.max_compute_workgroup_storage_size as u64)
+    );
+    println!(
+        "  max_compute_invocations_per_workgroup: {}",
+        limits.max_compute_invocations_per_workgroup
+    );
+    println!(
+        "  max_compute_workgroups_per_dimension:  {}",
+        limits.max_compute_workgroups_per_dimension
+    );
+    println!(
+        "  max_storage_buffers_per_shader_stage:  {}",
+        limits.max_storage_buffers_per_shader_stage
+    );
 }
 
 fn adapter_json(info: &wgpu::AdapterInfo) -> serde_json::Value {

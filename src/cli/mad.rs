@@ -10,7 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::generative::{GmmOptions, LoopConfig, LoopFamily, RealDistribution, SyntheticSource};
 use maso::io::npy;
-use maso::pipelines::mad::{average_by_generation, run_mad, GenerationMetrics, MadConfig, MadModel};
+use maso::pipelines::mad::{
+    average_by_generation, run_mad, GenerationMetrics, MadConfig, MadModel,
+};
 use maso::plot::{line_chart, scatter_grid, ScatterPanel};
 use maso::Gpu;
 
@@ -94,7 +96,9 @@ fn parse_real(spec: &str) -> Result<RealDistribution> {
         return Ok(RealDistribution::GridMixture);
     }
     if let Some(dimension) = spec.strip_prefix("normal:") {
-        let dim: usize = dimension.parse().with_context(|| format!("invalid --real {spec:?}: expected normal:D with D a positive integer"))?;
+        let dim: usize = dimension.parse().with_context(|| {
+            format!("invalid --real {spec:?}: expected normal:D with D a positive integer")
+        })?;
         if dim == 0 {
             bail!("invalid --real {spec:?}: the dimension must be at least 1");
         }
@@ -136,7 +140,10 @@ pub fn run_single(args: &MadArgs) -> Result<()> {
     };
     let model = match args.model {
         ModelArg::Gaussian => MadModel::Gaussian,
-        ModelArg::Gmm => MadModel::Gmm(GmmOptions { components: args.components, ..GmmOptions::default() }),
+        ModelArg::Gmm => MadModel::Gmm(GmmOptions {
+            components: args.components,
+            ..GmmOptions::default()
+        }),
     };
     let config = MadConfig {
         model,
@@ -146,15 +153,31 @@ pub fn run_single(args: &MadArgs) -> Result<()> {
         metric_samples: args.metric_samples,
         k: args.k,
     };
-    log::info!("{} loop of a {:?} model on {}, lambda {}, {} generations, {} chains", family.name(), args.model, real.describe(), args.lambda, args.generations, args.chains);
+    log::info!(
+        "{} loop of a {:?} model on {}, lambda {}, {} generations, {} chains",
+        family.name(),
+        args.model,
+        real.describe(),
+        args.lambda,
+        args.generations,
+        args.chains
+    );
 
     let gpu = Gpu::new()?;
     let bar = ProgressBar::new(args.generations as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:40} generation {pos}/{len}, {elapsed} elapsed, {eta} left").expect("valid template"));
-    let result = run_mad(&gpu, &config, &real, &mut |done, _| bar.set_position(done as u64))?;
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} generation {pos}/{len}, {elapsed} elapsed, {eta} left",
+        )
+        .expect("valid template"),
+    );
+    let result = run_mad(&gpu, &config, &real, &mut |done, _| {
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
 
-    std::fs::create_dir_all(&args.out).with_context(|| format!("failed to create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("failed to create {}", args.out.display()))?;
     let averages = average_by_generation(&result.rows, args.generations);
     write_csv(&args.out.join("metrics.csv"), &result.rows, &averages)?;
     write_figures(&args.out, &averages, &result, real.dim(), args)?;
@@ -166,7 +189,11 @@ pub fn run_single(args: &MadArgs) -> Result<()> {
         "first": averages.first(),
         "last": averages.last(),
     });
-    std::fs::write(args.out.join("summary.json"), serde_json::to_string_pretty(&summary)?).context("failed to write summary.json")?;
+    std::fs::write(
+        args.out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )
+    .context("failed to write summary.json")?;
     if let (Some(first), Some(last)) = (averages.first(), averages.last()) {
         log::info!(
             "generation 1 -> {}: precision {} -> {}, recall {} -> {}, Fréchet {} -> {}",
@@ -186,11 +213,21 @@ fn format_option(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
 }
 
-fn write_csv(path: &Path, rows: &[GenerationMetrics], averages: &[GenerationMetrics]) -> Result<()> {
+fn write_csv(
+    path: &Path,
+    rows: &[GenerationMetrics],
+    averages: &[GenerationMetrics],
+) -> Result<()> {
     let cell = |value: Option<f64>| value.map_or(String::new(), |v| format!("{v:.6}"));
-    let mut text = String::from("generation,chain,precision,recall,density,coverage,frechet,wasserstein2,trace,modes\n");
+    let mut text = String::from(
+        "generation,chain,precision,recall,density,coverage,frechet,wasserstein2,trace,modes\n",
+    );
     for row in rows.iter().chain(averages) {
-        let chain = if row.chain == usize::MAX { "mean".to_string() } else { row.chain.to_string() };
+        let chain = if row.chain == usize::MAX {
+            "mean".to_string()
+        } else {
+            row.chain.to_string()
+        };
         let _ = writeln!(
             text,
             "{},{chain},{},{},{},{},{},{},{},{}",
@@ -208,12 +245,25 @@ fn write_csv(path: &Path, rows: &[GenerationMetrics], averages: &[GenerationMetr
     std::fs::write(path, text).with_context(|| format!("failed to write {}", path.display()))
 }
 
-fn series(name: &str, averages: &[GenerationMetrics], pick: impl Fn(&GenerationMetrics) -> Option<f64>) -> Option<(String, Vec<(f64, f64)>)> {
-    let points: Vec<(f64, f64)> = averages.iter().filter_map(|r| pick(r).map(|v| (r.generation as f64, v))).collect();
+fn series(
+    name: &str,
+    averages: &[GenerationMetrics],
+    pick: impl Fn(&GenerationMetrics) -> Option<f64>,
+) -> Option<(String, Vec<(f64, f64)>)> {
+    let points: Vec<(f64, f64)> = averages
+        .iter()
+        .filter_map(|r| pick(r).map(|v| (r.generation as f64, v)))
+        .collect();
     (!points.is_empty()).then(|| (name.to_string(), points))
 }
 
-fn write_figures(out: &Path, averages: &[GenerationMetrics], result: &maso::pipelines::mad::MadResult, dim: usize, args: &MadArgs) -> Result<()> {
+fn write_figures(
+    out: &Path,
+    averages: &[GenerationMetrics],
+    result: &maso::pipelines::mad::MadResult,
+    dim: usize,
+    args: &MadArgs,
+) -> Result<()> {
     let quality: Vec<_> = [
         series("precision", averages, |r| r.precision),
         series("recall", averages, |r| r.recall),
@@ -224,7 +274,14 @@ fn write_figures(out: &Path, averages: &[GenerationMetrics], result: &maso::pipe
     .flatten()
     .collect();
     if !quality.is_empty() {
-        line_chart(&out.join("metrics.png"), "k-NN metrics by generation (mean over scored chains)", "generation", "value", &quality, false)?;
+        line_chart(
+            &out.join("metrics.png"),
+            "k-NN metrics by generation (mean over scored chains)",
+            "generation",
+            "value",
+            &quality,
+            false,
+        )?;
     }
     let distances: Vec<_> = [
         series("Fréchet distance", averages, |r| r.frechet),
@@ -235,10 +292,24 @@ fn write_figures(out: &Path, averages: &[GenerationMetrics], result: &maso::pipe
     .flatten()
     .collect();
     if !distances.is_empty() {
-        line_chart(&out.join("distances.png"), "Distances and spread by generation (mean over chains)", "generation", "value", &distances, true)?;
+        line_chart(
+            &out.join("distances.png"),
+            "Distances and spread by generation (mean over chains)",
+            "generation",
+            "value",
+            &distances,
+            true,
+        )?;
     }
     if let Some(modes) = series("modes covered", averages, |r| r.modes.map(|m| m as f64)) {
-        line_chart(&out.join("modes.png"), "Grid modes covered by the samples", "generation", "modes", &[modes], false)?;
+        line_chart(
+            &out.join("modes.png"),
+            "Grid modes covered by the samples",
+            "generation",
+            "modes",
+            &[modes],
+            false,
+        )?;
     }
     if dim == 2 && !result.samples.is_empty() && !result.samples[0].is_empty() {
         let picks = [0, result.samples.len() / 2, result.samples.len() - 1];
@@ -250,9 +321,29 @@ fn write_figures(out: &Path, averages: &[GenerationMetrics], result: &maso::pipe
             labels.extend(std::iter::repeat_n(1u32, result.samples[index].len() / 2));
             panels_data.push((format!("generation {}", index + 1), points, labels));
         }
-        let panels: Vec<ScatterPanel> = panels_data.iter().map(|(title, points, labels)| ScatterPanel { title, points, labels }).collect();
+        let panels: Vec<ScatterPanel> = panels_data
+            .iter()
+            .map(|(title, points, labels)| ScatterPanel {
+                title,
+                points,
+                labels,
+            })
+            .collect();
         let names = ["real".to_string(), "generated".to_string()];
-        scatter_grid(&out.join("samples.png"), &format!("Samples of chain 0 ({} loop, lambda {})", args.loop_family.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default(), args.lambda), &panels, 3, &names)?;
+        scatter_grid(
+            &out.join("samples.png"),
+            &format!(
+                "Samples of chain 0 ({} loop, lambda {})",
+                args.loop_family
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default(),
+                args.lambda
+            ),
+            &panels,
+            3,
+            &names,
+        )?;
     }
     Ok(())
 }

@@ -62,7 +62,6 @@ pub struct MaskArgs {
     out: PathBuf,
 }
 
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DistanceArg {
     Cosine,
@@ -72,10 +71,21 @@ enum DistanceArg {
 /// Runs the study and writes embeddings.csv, mask.png, report.json and the
 /// RNTK Gram matrix.
 pub fn run(args: &MaskArgs) -> Result<()> {
-    let spec = if args.data == "ode" { format!("ode:{}", args.seed) } else { args.data.clone() };
-    let mut set = load_sequences_with(&spec, MissingValues::Interpolate).with_context(|| format!("accepted --data values: {SEQUENCE_SPEC_HELP}"))?;
+    let spec = if args.data == "ode" {
+        format!("ode:{}", args.seed)
+    } else {
+        args.data.clone()
+    };
+    let mut set = load_sequences_with(&spec, MissingValues::Interpolate)
+        .with_context(|| format!("accepted --data values: {SEQUENCE_SPEC_HELP}"))?;
     set.normalize_unit_l2()?;
-    let fraction = args.delete_fraction.unwrap_or(if args.data.starts_with("ode") { 0.2 } else { 0.0 });
+    let fraction = args
+        .delete_fraction
+        .unwrap_or(if args.data.starts_with("ode") {
+            0.2
+        } else {
+            0.0
+        });
     let mut deleted = 0;
     if fraction > 0.0 {
         let (thinned, removed) = set.drop_steps_independently(fraction, args.seed)?;
@@ -107,13 +117,19 @@ pub fn run(args: &MaskArgs) -> Result<()> {
             DistanceArg::Cosine => KernelDistance::Cosine,
             DistanceArg::FeatureSpace => KernelDistance::FeatureSpace,
         },
-        tsne: TsneConfig { perplexity: args.perplexity, n_iter: args.iterations, seed: args.seed, ..TsneConfig::default() },
+        tsne: TsneConfig {
+            perplexity: args.perplexity,
+            n_iter: args.iterations,
+            seed: args.seed,
+            ..TsneConfig::default()
+        },
         ..MaskConfig::default()
     };
     let gpu = Gpu::new()?;
     let result = run_mask(&gpu, &config, &set, &mut |stage| log::info!("{stage}"))?;
 
-    std::fs::create_dir_all(&args.out).with_context(|| format!("failed to create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("failed to create {}", args.out.display()))?;
     let names = set.class_names();
     let mut csv = String::from("index,label,class");
     for embedding in &result.embeddings {
@@ -123,21 +139,46 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     for (i, &label) in set.labels().iter().enumerate() {
         let _ = write!(csv, "{i},{label},{}", names[label as usize]);
         for embedding in &result.embeddings {
-            let _ = write!(csv, ",{:.6},{:.6}", embedding.coordinates[2 * i], embedding.coordinates[2 * i + 1]);
+            let _ = write!(
+                csv,
+                ",{:.6},{:.6}",
+                embedding.coordinates[2 * i],
+                embedding.coordinates[2 * i + 1]
+            );
         }
         csv.push('\n');
     }
-    std::fs::write(args.out.join("embeddings.csv"), csv).context("failed to write embeddings.csv")?;
+    std::fs::write(args.out.join("embeddings.csv"), csv)
+        .context("failed to write embeddings.csv")?;
 
-    let titles = ["PCA (zero-padded)", "RNTK kernel PCA", "t-SNE (zero-padded)", "RNTK kernel t-SNE"];
+    let titles = [
+        "PCA (zero-padded)",
+        "RNTK kernel PCA",
+        "t-SNE (zero-padded)",
+        "RNTK kernel t-SNE",
+    ];
     let panels: Vec<ScatterPanel> = result
         .embeddings
         .iter()
         .zip(titles)
-        .map(|(embedding, title)| ScatterPanel { title, points: &embedding.coordinates, labels: set.labels() })
+        .map(|(embedding, title)| ScatterPanel {
+            title,
+            points: &embedding.coordinates,
+            labels: set.labels(),
+        })
         .collect();
-    scatter_grid(&args.out.join("mask.png"), &format!("MASK on {}", set.name()), &panels, 2, names)?;
-    maso::io::npy::write_f32(args.out.join("rntk_ntk.npy"), &[set.n_sequences(), set.n_sequences()], &result.rntk_gram)?;
+    scatter_grid(
+        &args.out.join("mask.png"),
+        &format!("MASK on {}", set.name()),
+        &panels,
+        2,
+        names,
+    )?;
+    maso::io::npy::write_f32(
+        args.out.join("rntk_ntk.npy"),
+        &[set.n_sequences(), set.n_sequences()],
+        &result.rntk_gram,
+    )?;
 
     let scores: Vec<serde_json::Value> = result
         .embeddings
@@ -157,7 +198,11 @@ pub fn run(args: &MaskArgs) -> Result<()> {
         "gram_seconds": result.gram_seconds,
         "total_seconds": result.total_seconds,
     });
-    std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&report)?).context("failed to write report.json")?;
+    std::fs::write(
+        args.out.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )
+    .context("failed to write report.json")?;
     for embedding in &result.embeddings {
         log::info!(
             "{:>9}: {}-NN accuracy {:.3}, silhouette {:.3}, trustworthiness {:.3}",

@@ -41,11 +41,18 @@ pub fn run(args: &MetricsArgs) -> Result<()> {
             args.fake.display()
         );
     }
-    let inputs = || format!("--real {} and --fake {}", args.real.display(), args.fake.display());
+    let inputs = || {
+        format!(
+            "--real {} and --fake {}",
+            args.real.display(),
+            args.fake.display()
+        )
+    };
 
     let gpu = Gpu::new()?;
     let started = Instant::now();
-    let values = prdc(&gpu, &real, &fake, dim, args.k).with_context(|| format!("failed to compute prdc of {}", inputs()))?;
+    let values = prdc(&gpu, &real, &fake, dim, args.k)
+        .with_context(|| format!("failed to compute prdc of {}", inputs()))?;
     let real_statistics = gaussian_statistics(&gpu, &real, dim)?;
     let fake_statistics = gaussian_statistics(&gpu, &fake, dim)?;
     let frechet = frechet_distance(&real_statistics, &fake_statistics)
@@ -68,7 +75,8 @@ pub fn run(args: &MetricsArgs) -> Result<()> {
         "backend": format!("{:?}", gpu.info().backend),
         "seconds": seconds,
     });
-    std::fs::create_dir_all(&args.out).with_context(|| format!("failed to create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("failed to create {}", args.out.display()))?;
     let summary_path = args.out.join("metrics.json");
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)
         .with_context(|| format!("failed to write {}", summary_path.display()))?;

@@ -104,7 +104,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
 
 /// Parses `argv` (without the program name) as a maso command line and runs it.
 fn run_arguments(argv: &[String]) -> anyhow::Result<()> {
-    let cli = Cli::try_parse_from(std::iter::once("maso".to_string()).chain(argv.iter().cloned())).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let cli = Cli::try_parse_from(std::iter::once("maso".to_string()).chain(argv.iter().cloned()))
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     dispatch(cli.command)
 }
 
@@ -121,13 +122,28 @@ pub fn open_devices(spec: Option<&str>) -> anyhow::Result<Vec<maso::Gpu>> {
         let native: Vec<usize> = adapters
             .iter()
             .enumerate()
-            .filter(|(_, a)| matches!(a.get_info().backend, wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12))
+            .filter(|(_, a)| {
+                matches!(
+                    a.get_info().backend,
+                    wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12
+                )
+            })
             .map(|(i, _)| i)
             .collect();
-        if native.is_empty() { (0..adapters.len()).collect() } else { native }
+        if native.is_empty() {
+            (0..adapters.len()).collect()
+        } else {
+            native
+        }
     } else {
         spec.split(',')
-            .map(|part| part.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("invalid --devices {spec:?}: expected all or adapter indices such as 0,2")))
+            .map(|part| {
+                part.trim().parse::<usize>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "invalid --devices {spec:?}: expected all or adapter indices such as 0,2"
+                    )
+                })
+            })
             .collect::<anyhow::Result<_>>()?
     };
     if indices.is_empty() {
@@ -135,7 +151,12 @@ pub fn open_devices(spec: Option<&str>) -> anyhow::Result<Vec<maso::Gpu>> {
     }
     indices
         .into_iter()
-        .map(|index| Ok(maso::Gpu::with_options(&maso::GpuOptions { adapter_index: Some(index), ..options.clone() })?))
+        .map(|index| {
+            Ok(maso::Gpu::with_options(&maso::GpuOptions {
+                adapter_index: Some(index),
+                ..options.clone()
+            })?)
+        })
         .collect()
 }
 

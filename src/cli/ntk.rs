@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::io::npy;
 use maso::kernels::ntk::{
-    component_names, compute_ntk_gram_selected, GramOptions, Inputs, NpyDtype, NpySink, NtkConfig, Parameterization,
+    component_names, compute_ntk_gram_selected, GramOptions, Inputs, NpyDtype, NpySink, NtkConfig,
+    Parameterization,
 };
 use maso::kernels::shard::{Fingerprint, Shard, TileManifest};
 use maso::kernels::tiling::TileSelection;
@@ -21,7 +22,14 @@ pub const SHARDED_TILE: usize = 1024;
 
 /// Hash of everything that determines the output files, so that a manifest
 /// left by other inputs or settings is recognised.
-fn fingerprint(config: &NtkConfig, x1: &[f32], x2: Option<&[f32]>, per_layer: bool, tile: Option<usize>, dtype: NpyDtype) -> Fingerprint {
+fn fingerprint(
+    config: &NtkConfig,
+    x1: &[f32],
+    x2: Option<&[f32]>,
+    per_layer: bool,
+    tile: Option<usize>,
+    dtype: NpyDtype,
+) -> Fingerprint {
     let mut hash = Fingerprint::default();
     hash.update(serde_json::to_string(config).unwrap_or_default().as_bytes());
     hash.update(bytemuck::cast_slice(x1));
@@ -83,13 +91,11 @@ pub struct NtkArgs {
     out: PathBuf,
 }
 
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ParameterizationArg {
     Ntk,
     Standard,
 }
-
 
 /// Loads the inputs, computes the Gram matrices tile by tile into `--out`
 /// and writes `ntk.json` with the configuration and timings.
@@ -123,7 +129,14 @@ pub fn run(args: &NtkArgs) -> Result<()> {
     let gpu = &gpus[0];
     let extra: Vec<&Gpu> = gpus[1..].iter().collect();
     if gpus.len() > 1 {
-        log::info!("using {} devices: {}", gpus.len(), gpus.iter().map(|g| g.info().name.clone()).collect::<Vec<_>>().join(", "));
+        log::info!(
+            "using {} devices: {}",
+            gpus.len(),
+            gpus.iter()
+                .map(|g| g.info().name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let per_layer = !args.no_layers;
     let names = component_names(config.depth, per_layer);
@@ -134,7 +147,17 @@ pub fn run(args: &NtkArgs) -> Result<()> {
         (_, tile) => tile,
     };
     let mut manifest = match shard {
-        Some(_) => Some(TileManifest::open(&args.out, &fingerprint(&config, &x1_values, x2_data.as_ref().map(|d| d.0 .2.as_slice()), per_layer, tile, dtype))?),
+        Some(_) => Some(TileManifest::open(
+            &args.out,
+            &fingerprint(
+                &config,
+                &x1_values,
+                x2_data.as_ref().map(|d| d.0 .2.as_slice()),
+                per_layer,
+                tile,
+                dtype,
+            ),
+        )?),
         None => None,
     };
     let mut sink = match shard {
@@ -149,13 +172,29 @@ pub fn run(args: &NtkArgs) -> Result<()> {
     );
 
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left")
+            .expect("valid template"),
+    );
     let options = GramOptions { per_layer, tile };
-    let selection = TileSelection { shard: shard.unwrap_or_default(), manifest: manifest.as_mut() };
-    let report = compute_ntk_gram_selected(&gpus[0], &extra, &config, &x1, x2.as_ref(), &options, &mut sink, selection, &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })?;
+    let selection = TileSelection {
+        shard: shard.unwrap_or_default(),
+        manifest: manifest.as_mut(),
+    };
+    let report = compute_ntk_gram_selected(
+        &gpus[0],
+        &extra,
+        &config,
+        &x1,
+        x2.as_ref(),
+        &options,
+        &mut sink,
+        selection,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
     bar.finish_and_clear();
 
     let summary = serde_json::json!({
@@ -172,7 +211,9 @@ pub fn run(args: &NtkArgs) -> Result<()> {
         "entries_per_second": (n1 * n2) as f64 / report.wall_seconds.max(1e-12),
     });
     let summary_path = match shard {
-        Some(shard) => args.out.join(format!("ntk.shard-{}-of-{}.json", shard.index, shard.count)),
+        Some(shard) => args
+            .out
+            .join(format!("ntk.shard-{}-of-{}.json", shard.index, shard.count)),
         None => args.out.join("ntk.json"),
     };
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)

@@ -78,7 +78,6 @@ pub struct RntkArgs {
     out: PathBuf,
 }
 
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReadoutArg {
     Last,
@@ -92,7 +91,6 @@ enum NormalizeArg {
     Max,
 }
 
-
 /// Cumulative step offsets of a sequence set (count + 1 entries).
 pub fn step_offsets(set: &SequenceSet) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(set.n_sequences() + 1);
@@ -104,8 +102,13 @@ pub fn step_offsets(set: &SequenceSet) -> Vec<usize> {
 }
 
 fn load(spec: &str, args: &RntkArgs) -> Result<SequenceSet> {
-    let missing = if args.interpolate_missing { MissingValues::Interpolate } else { MissingValues::Reject };
-    let mut set = load_sequences_with(spec, missing).with_context(|| format!("accepted sequence sources: {SEQUENCE_SPEC_HELP}"))?;
+    let missing = if args.interpolate_missing {
+        MissingValues::Interpolate
+    } else {
+        MissingValues::Reject
+    };
+    let mut set = load_sequences_with(spec, missing)
+        .with_context(|| format!("accepted sequence sources: {SEQUENCE_SPEC_HELP}"))?;
     match args.normalize {
         NormalizeArg::None => {}
         NormalizeArg::Unit => set.normalize_unit_l2()?,
@@ -134,22 +137,48 @@ pub fn run(args: &RntkArgs) -> Result<()> {
     };
     config.validate()?;
     let set1 = load(&args.sequences, args)?;
-    let set2 = args.sequences2.as_deref().map(|spec| load(spec, args)).transpose()?;
+    let set2 = args
+        .sequences2
+        .as_deref()
+        .map(|spec| load(spec, args))
+        .transpose()?;
     let offsets1 = step_offsets(&set1);
     let offsets2 = set2.as_ref().map(step_offsets);
-    let inputs1 = SequenceInputs::new(set1.values(), &offsets1, set1.n_channels(), &args.sequences)?;
+    let inputs1 =
+        SequenceInputs::new(set1.values(), &offsets1, set1.n_channels(), &args.sequences)?;
     let inputs2 = match (&set2, &offsets2) {
-        (Some(set), Some(offsets)) => Some(SequenceInputs::new(set.values(), offsets, set.n_channels(), args.sequences2.as_deref().unwrap_or("second set"))?),
+        (Some(set), Some(offsets)) => Some(SequenceInputs::new(
+            set.values(),
+            offsets,
+            set.n_channels(),
+            args.sequences2.as_deref().unwrap_or("second set"),
+        )?),
         _ => None,
     };
-    let (n1, n2) = (inputs1.count(), inputs2.as_ref().map_or(inputs1.count(), |s| s.count()));
-    log::info!("{}: {n1} sequences of {} channels, lengths {} to {}", set1.name(), set1.n_channels(), set1.lengths().iter().min().unwrap_or(&0), set1.max_length());
+    let (n1, n2) = (
+        inputs1.count(),
+        inputs2.as_ref().map_or(inputs1.count(), |s| s.count()),
+    );
+    log::info!(
+        "{}: {n1} sequences of {} channels, lengths {} to {}",
+        set1.name(),
+        set1.n_channels(),
+        set1.lengths().iter().min().unwrap_or(&0),
+        set1.max_length()
+    );
 
     let gpus = super::open_devices(args.devices.as_deref())?;
     let gpu = &gpus[0];
     let extra: Vec<&Gpu> = gpus[1..].iter().collect();
     if gpus.len() > 1 {
-        log::info!("using {} devices: {}", gpus.len(), gpus.iter().map(|g| g.info().name.clone()).collect::<Vec<_>>().join(", "));
+        log::info!(
+            "using {} devices: {}",
+            gpus.len(),
+            gpus.iter()
+                .map(|g| g.info().name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let dtype = args.dtype.into();
     let names = ["nngp".to_string(), "ntk".to_string()];
@@ -182,12 +211,28 @@ pub fn run(args: &RntkArgs) -> Result<()> {
         None => NpySink::create(&args.out, &names, n1, n2, dtype)?,
     };
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left").expect("valid template"));
-    let selection = TileSelection { shard: shard.unwrap_or_default(), manifest: manifest.as_mut() };
-    let report = compute_rntk_gram_selected(&gpus[0], &extra, &config, &inputs1, inputs2.as_ref(), tile, &mut sink, selection, &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })?;
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} elapsed, {eta} left")
+            .expect("valid template"),
+    );
+    let selection = TileSelection {
+        shard: shard.unwrap_or_default(),
+        manifest: manifest.as_mut(),
+    };
+    let report = compute_rntk_gram_selected(
+        &gpus[0],
+        &extra,
+        &config,
+        &inputs1,
+        inputs2.as_ref(),
+        tile,
+        &mut sink,
+        selection,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
     bar.finish_and_clear();
 
     let summary = serde_json::json!({
@@ -204,10 +249,18 @@ pub fn run(args: &RntkArgs) -> Result<()> {
         "report": report,
     });
     let summary_path = match shard {
-        Some(shard) => args.out.join(format!("rntk.shard-{}-of-{}.json", shard.index, shard.count)),
+        Some(shard) => args.out.join(format!(
+            "rntk.shard-{}-of-{}.json",
+            shard.index, shard.count
+        )),
         None => args.out.join("rntk.json"),
     };
-    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?).with_context(|| format!("failed to write {}", summary_path.display()))?;
-    log::info!("wrote nngp.npy and ntk.npy ({n1} x {n2}) to {} in {:.2} s", args.out.display(), report.wall_seconds);
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)
+        .with_context(|| format!("failed to write {}", summary_path.display()))?;
+    log::info!(
+        "wrote nngp.npy and ntk.npy ({n1} x {n2}) to {} in {:.2} s",
+        args.out.display(),
+        report.wall_seconds
+    );
     Ok(())
 }

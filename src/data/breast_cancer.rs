@@ -12,7 +12,10 @@ use super::dataset::dataset_error;
 use super::Dataset;
 use crate::error::Result;
 
-const BUNDLED_BREAST_CANCER: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/breast_cancer.csv"));
+const BUNDLED_BREAST_CANCER: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/breast_cancer.csv"
+));
 
 const ORIGIN: &str = "bundled breast_cancer.csv";
 
@@ -22,7 +25,9 @@ pub fn load_breast_cancer() -> Result<Dataset> {
     let text = std::str::from_utf8(BUNDLED_BREAST_CANCER)
         .map_err(|error| dataset_error(ORIGIN, format!("the file is not UTF-8 text ({error})")))?;
     let mut lines = text.lines().filter(|line| !line.trim().is_empty());
-    let header = lines.next().ok_or_else(|| dataset_error(ORIGIN, "the file is empty"))?;
+    let header = lines
+        .next()
+        .ok_or_else(|| dataset_error(ORIGIN, "the file is empty"))?;
     let (n_samples, n_features, class_names) = parse_header(header)?;
 
     let mut features = Vec::with_capacity(n_samples * n_features);
@@ -41,15 +46,21 @@ pub fn load_breast_cancer() -> Result<Dataset> {
             ));
         }
         for field in &fields[..n_features] {
-            let value = field
-                .parse::<f32>()
-                .map_err(|_| dataset_error(ORIGIN, format!("line {line_number}: feature {field:?} is not a number")))?;
+            let value = field.parse::<f32>().map_err(|_| {
+                dataset_error(
+                    ORIGIN,
+                    format!("line {line_number}: feature {field:?} is not a number"),
+                )
+            })?;
             features.push(value);
         }
         let label = fields[n_features].parse::<u32>().map_err(|_| {
             dataset_error(
                 ORIGIN,
-                format!("line {line_number}: label {:?} is not an integer", fields[n_features]),
+                format!(
+                    "line {line_number}: label {:?} is not an integer",
+                    fields[n_features]
+                ),
             )
         })?;
         labels.push(label);
@@ -58,7 +69,10 @@ pub fn load_breast_cancer() -> Result<Dataset> {
     if labels.len() != n_samples {
         return Err(dataset_error(
             ORIGIN,
-            format!("the header promises {n_samples} rows but the file has {}", labels.len()),
+            format!(
+                "the header promises {n_samples} rows but the file has {}",
+                labels.len()
+            ),
         ));
     }
     Dataset::new(
@@ -74,12 +88,15 @@ pub fn load_breast_cancer() -> Result<Dataset> {
 fn parse_header(header: &str) -> Result<(usize, usize, Vec<String>)> {
     let fields: Vec<&str> = header.split(',').map(str::trim).collect();
     let count = |index: usize, what: &str| -> Result<usize> {
-        fields.get(index).and_then(|field| field.parse().ok()).ok_or_else(|| {
-            dataset_error(
-                ORIGIN,
-                format!("the header {header:?} does not give the {what} in field {index}"),
-            )
-        })
+        fields
+            .get(index)
+            .and_then(|field| field.parse().ok())
+            .ok_or_else(|| {
+                dataset_error(
+                    ORIGIN,
+                    format!("the header {header:?} does not give the {what} in field {index}"),
+                )
+            })
     };
     let n_samples = count(0, "row count")?;
     let n_features = count(1, "feature count")?;

@@ -34,7 +34,12 @@ pub(crate) fn dataset_error(origin: impl fmt::Display, message: impl Into<String
 /// Checks that `class_names` is non-empty and has no repeats, and that every
 /// label is below its length. Errors name `origin`, and `item` is the word
 /// for one labelled element in them, such as "row" or "sequence".
-pub(crate) fn validate_classes(origin: &str, labels: &[u32], class_names: &[String], item: &str) -> Result<()> {
+pub(crate) fn validate_classes(
+    origin: &str,
+    labels: &[u32],
+    class_names: &[String],
+    item: &str,
+) -> Result<()> {
     let n_classes = class_names.len();
     if n_classes == 0 {
         return Err(dataset_error(
@@ -49,7 +54,9 @@ pub(crate) fn validate_classes(origin: &str, labels: &[u32], class_names: &[Stri
     {
         return Err(dataset_error(
             origin,
-            format!("the class name {repeated:?} appears more than once; class names must be distinct"),
+            format!(
+                "the class name {repeated:?} appears more than once; class names must be distinct"
+            ),
         ));
     }
     if let Some(index) = labels.iter().position(|&label| label as usize >= n_classes) {
@@ -102,7 +109,10 @@ impl Dataset {
             ));
         }
         if self.n_features == 0 {
-            return Err(dataset_error(&self.name, "the data set has no feature columns"));
+            return Err(dataset_error(
+                &self.name,
+                "the data set has no feature columns",
+            ));
         }
         let expected = self.n_samples.checked_mul(self.n_features);
         if expected != Some(self.features.len()) {
@@ -325,8 +335,17 @@ mod tests {
 
     #[test]
     fn new_rejects_wrong_length() {
-        let text = message(Dataset::new("short", vec![0.0; 5], 2, vec![0, 0, 0], names(1)));
-        assert!(text.contains("need 6 feature values, but 5 were given"), "{text}");
+        let text = message(Dataset::new(
+            "short",
+            vec![0.0; 5],
+            2,
+            vec![0, 0, 0],
+            names(1),
+        ));
+        assert!(
+            text.contains("need 6 feature values, but 5 were given"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -349,7 +368,13 @@ mod tests {
 
     #[test]
     fn new_rejects_label_out_of_range() {
-        let text = message(Dataset::new("labels", vec![0.0; 3], 1, vec![0, 2, 1], names(2)));
+        let text = message(Dataset::new(
+            "labels",
+            vec![0.0; 3],
+            1,
+            vec![0, 2, 1],
+            names(2),
+        ));
         assert!(text.contains("row 1"), "{text}");
         assert!(text.contains("labels must be in 0..2"), "{text}");
     }

@@ -57,20 +57,28 @@ mod tests {
 
     #[test]
     fn plain_data_passes_through() {
-        assert_eq!(decompress_if_gzip(b"1,2,3\n".to_vec(), "plain").unwrap(), b"1,2,3\n");
+        assert_eq!(
+            decompress_if_gzip(b"1,2,3\n".to_vec(), "plain").unwrap(),
+            b"1,2,3\n"
+        );
     }
 
     #[test]
     fn gzip_data_is_decompressed() {
         let compressed = gzip(b"hello, data");
-        assert_eq!(decompress_if_gzip(compressed, "packed").unwrap(), b"hello, data");
+        assert_eq!(
+            decompress_if_gzip(compressed, "packed").unwrap(),
+            b"hello, data"
+        );
     }
 
     #[test]
     fn truncated_gzip_names_origin() {
         let compressed = gzip(&[7u8; 1000]);
         let cut = &compressed[..compressed.len() / 2];
-        let message = decompress_if_gzip(cut.to_vec(), "cut.gz").unwrap_err().to_string();
+        let message = decompress_if_gzip(cut.to_vec(), "cut.gz")
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("cut.gz"), "{message}");
         assert!(message.contains("corrupt or truncated"), "{message}");
     }

@@ -178,7 +178,10 @@ mod tests {
     fn truncated_data_is_rejected() {
         let text = error_text(&idx_bytes(8, &[2, 2], &[1, 2, 3]));
         assert!(text.contains("truncated"), "{text}");
-        assert!(text.contains("need 4 data bytes, but only 3 follow"), "{text}");
+        assert!(
+            text.contains("need 4 data bytes, but only 3 follow"),
+            "{text}"
+        );
     }
 
     #[test]

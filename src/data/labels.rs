@@ -66,7 +66,10 @@ mod tests {
     fn strings_sort_as_text() {
         let encoded = encode_strings(&strings(&["versicolor", "setosa", "virginica", "setosa"]));
         assert_eq!(encoded.labels, vec![1, 0, 2, 0]);
-        assert_eq!(encoded.class_names, vec!["setosa", "versicolor", "virginica"]);
+        assert_eq!(
+            encoded.class_names,
+            vec!["setosa", "versicolor", "virginica"]
+        );
     }
 
     #[test]

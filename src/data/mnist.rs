@@ -16,7 +16,10 @@ use crate::error::Result;
 
 /// The bundled subset: 5000 lines of 784 pixel values (0 to 255, row by row)
 /// followed by the digit, comma-separated, gzip-compressed, sorted by digit.
-const BUNDLED_MNIST: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist_5k.csv.gz"));
+const BUNDLED_MNIST: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/mnist_5k.csv.gz"
+));
 
 /// Pixels per MNIST image (28 x 28).
 pub const MNIST_PIXELS: usize = 28 * 28;
@@ -105,7 +108,11 @@ fn parse_mnist_csv(text: &[u8], origin: &str, scale: PixelScale) -> Result<(Vec<
     })?;
     let mut features = Vec::new();
     let mut labels = Vec::new();
-    for (index, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+    for (index, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+    {
         let line_number = index + 1;
         let fields: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
         if fields.len() != MNIST_PIXELS + 1 {
@@ -148,7 +155,11 @@ fn parse_byte(field: &str, origin: &str, line_number: usize, column: usize, max:
 /// missing, is not an unsigned-byte IDX file, is truncated, has the wrong
 /// number of dimensions or labels outside 0 to 9, or when the image and label
 /// counts differ.
-pub fn load_mnist_idx(dir: impl AsRef<Path>, split: MnistSplit, scale: PixelScale) -> Result<Dataset> {
+pub fn load_mnist_idx(
+    dir: impl AsRef<Path>,
+    split: MnistSplit,
+    scale: PixelScale,
+) -> Result<Dataset> {
     let dir = dir.as_ref();
     let (images_name, labels_name) = split.file_names();
     let (images_origin, images) = read_idx_file(dir, images_name)?;
@@ -167,7 +178,11 @@ pub fn load_mnist_idx(dir: impl AsRef<Path>, split: MnistSplit, scale: PixelScal
         ));
     }
 
-    let features = images.data.iter().map(|&grey_level| scale.apply(grey_level)).collect();
+    let features = images
+        .data
+        .iter()
+        .map(|&grey_level| scale.apply(grey_level))
+        .collect();
     let part = match split {
         MnistSplit::Train => "training",
         MnistSplit::Test => "test",
@@ -230,7 +245,11 @@ fn digit_labels(labels: &IdxArray, origin: &str) -> Result<Vec<u32>> {
             ),
         ));
     }
-    if let Some(index) = labels.data.iter().position(|&label| usize::from(label) >= DIGITS) {
+    if let Some(index) = labels
+        .data
+        .iter()
+        .position(|&label| usize::from(label) >= DIGITS)
+    {
         return Err(dataset_error(
             origin,
             format!(
@@ -255,7 +274,8 @@ mod tests {
     #[test]
     fn csv_puts_label_last() {
         let text = format!("{}\n{}\n", csv_line(255, 3), csv_line(0, 7));
-        let (features, labels) = parse_mnist_csv(text.as_bytes(), "two lines", PixelScale::UnitInterval).unwrap();
+        let (features, labels) =
+            parse_mnist_csv(text.as_bytes(), "two lines", PixelScale::UnitInterval).unwrap();
         assert_eq!(labels, vec![3, 7]);
         assert_eq!(features.len(), 2 * MNIST_PIXELS);
         assert_eq!(features[0], 1.0);
@@ -278,7 +298,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(message.contains("line 1, column 0"), "{message}");
-        assert!(message.contains("\"256\" is not an integer from 0 to 255"), "{message}");
+        assert!(
+            message.contains("\"256\" is not an integer from 0 to 255"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -287,7 +310,10 @@ mod tests {
         let message = parse_mnist_csv(text.as_bytes(), "label", PixelScale::Raw)
             .unwrap_err()
             .to_string();
-        assert!(message.contains("\"12\" is not an integer from 0 to 9"), "{message}");
+        assert!(
+            message.contains("\"12\" is not an integer from 0 to 9"),
+            "{message}"
+        );
     }
 
     #[test]

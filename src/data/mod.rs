@@ -23,7 +23,9 @@ mod user_npy;
 
 pub use breast_cancer::load_breast_cancer;
 pub use dataset::Dataset;
-pub use mnist::{load_mnist_bundled, load_mnist_csv, load_mnist_idx, MnistSplit, PixelScale, MNIST_PIXELS};
+pub use mnist::{
+    load_mnist_bundled, load_mnist_csv, load_mnist_idx, MnistSplit, PixelScale, MNIST_PIXELS,
+};
 pub use spec::{load_dataset, DATASET_SPEC_HELP};
 pub use standardize::Standardization;
 pub use user_csv::load_csv;

@@ -33,7 +33,11 @@ pub fn load_dataset(spec: &str) -> Result<Dataset> {
         _ => {}
     }
     if let Some(dir) = spec.strip_prefix("mnist:") {
-        return load_mnist_idx(non_empty_dir(dir, spec)?, MnistSplit::Train, PixelScale::Raw);
+        return load_mnist_idx(
+            non_empty_dir(dir, spec)?,
+            MnistSplit::Train,
+            PixelScale::Raw,
+        );
     }
     if let Some(dir) = spec.strip_prefix("mnist-test:") {
         return load_mnist_idx(non_empty_dir(dir, spec)?, MnistSplit::Test, PixelScale::Raw);

@@ -34,7 +34,10 @@ pub(crate) fn shuffle<T>(items: &mut [T], stream: PhiloxStream) {
 /// below the total count.
 fn test_rows_per_class(counts: &[usize], test_total: usize) -> Vec<usize> {
     let total: usize = counts.iter().sum();
-    let mut quotas: Vec<usize> = counts.iter().map(|&count| test_total * count / total).collect();
+    let mut quotas: Vec<usize> = counts
+        .iter()
+        .map(|&count| test_total * count / total)
+        .collect();
     let mut remainders: Vec<(usize, usize)> = counts
         .iter()
         .enumerate()
@@ -56,7 +59,9 @@ fn validate_test_fraction(test_fraction: f64, n_samples: usize) -> Result<usize>
         expected,
     };
     if !(test_fraction > 0.0 && test_fraction < 1.0) {
-        return Err(invalid("a fraction strictly between 0 and 1, such as 0.2".into()));
+        return Err(invalid(
+            "a fraction strictly between 0 and 1, such as 0.2".into(),
+        ));
     }
     let test_total = (test_fraction * n_samples as f64).ceil() as usize;
     if test_total >= n_samples {
@@ -113,7 +118,8 @@ impl Dataset {
     /// order. Returns [`Error::InvalidArgument`] unless `0 < test_fraction < 1`
     /// and both parts get at least one row.
     pub fn train_test_split(&self, test_fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
-        let (train_rows, test_rows) = stratified_split(self.labels(), self.n_classes(), test_fraction, seed)?;
+        let (train_rows, test_rows) =
+            stratified_split(self.labels(), self.n_classes(), test_fraction, seed)?;
         Ok((self.subset(&train_rows)?, self.subset(&test_rows)?))
     }
 
@@ -123,7 +129,8 @@ impl Dataset {
     pub fn shuffled(&self, seed: u64) -> Dataset {
         let mut rows: Vec<usize> = (0..self.n_samples()).collect();
         shuffle(&mut rows, PhiloxStream::new(seed, SHUFFLE_STREAM));
-        self.subset(&rows).expect("a permutation of the rows is a valid subset")
+        self.subset(&rows)
+            .expect("a permutation of the rows is a valid subset")
     }
 }
 
@@ -144,9 +151,16 @@ mod tests {
         let counts = [7, 1, 13, 2, 0, 29];
         for test_total in 1..52 {
             let quotas = test_rows_per_class(&counts, test_total);
-            assert_eq!(quotas.iter().sum::<usize>(), test_total, "test_total {test_total}");
+            assert_eq!(
+                quotas.iter().sum::<usize>(),
+                test_total,
+                "test_total {test_total}"
+            );
             for (quota, count) in quotas.iter().zip(counts) {
-                assert!(*quota <= count, "test_total {test_total}: quota {quota} of {count}");
+                assert!(
+                    *quota <= count,
+                    "test_total {test_total}: quota {quota} of {count}"
+                );
             }
         }
     }
@@ -175,8 +189,13 @@ mod tests {
     #[test]
     fn fraction_outside_open_interval_is_rejected() {
         for fraction in [0.0, 1.0, -0.5, f64::NAN] {
-            let message = validate_test_fraction(fraction, 10).unwrap_err().to_string();
-            assert!(message.contains("strictly between 0 and 1"), "{fraction}: {message}");
+            let message = validate_test_fraction(fraction, 10)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains("strictly between 0 and 1"),
+                "{fraction}: {message}"
+            );
         }
         let message = validate_test_fraction(0.99, 10).unwrap_err().to_string();
         assert!(message.contains("at least one of the 10 rows"), "{message}");

@@ -75,7 +75,8 @@ impl Dataset {
             .enumerate()
             .map(|(index, &value)| {
                 let column = index % n_features;
-                ((f64::from(value) - f64::from(statistics.means[column])) / f64::from(statistics.stds[column])) as f32
+                ((f64::from(value) - f64::from(statistics.means[column]))
+                    / f64::from(statistics.stds[column])) as f32
             })
             .collect();
         self.replace_features(standardized, "standardizing")
@@ -100,7 +101,11 @@ impl Dataset {
                 expected: "finite means".into(),
             });
         }
-        if let Some(column) = statistics.stds.iter().position(|std| !(std.is_finite() && *std > 0.0)) {
+        if let Some(column) = statistics
+            .stds
+            .iter()
+            .position(|std| !(std.is_finite() && *std > 0.0))
+        {
             return Err(Error::InvalidArgument {
                 name: "stds",
                 value: format!("{} at column {column}", statistics.stds[column]),

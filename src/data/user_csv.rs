@@ -42,7 +42,8 @@ struct CsvTable {
 }
 
 fn parse_csv(bytes: &[u8], origin: &str) -> Result<CsvTable> {
-    let csv_error = |error: csv::Error| dataset_error(origin, format!("the file is not valid CSV: {error}"));
+    let csv_error =
+        |error: csv::Error| dataset_error(origin, format!("the file is not valid CSV: {error}"));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -78,7 +79,10 @@ fn parse_csv(bytes: &[u8], origin: &str) -> Result<CsvTable> {
         parse_row(&record, &header, line, origin, &mut table)?;
     }
     if table.raw_labels.is_empty() {
-        return Err(dataset_error(origin, "the file has a header row but no data rows"));
+        return Err(dataset_error(
+            origin,
+            "the file has a header row but no data rows",
+        ));
     }
     Ok(table)
 }
@@ -102,7 +106,10 @@ fn parse_row(
     }
     for (column, field) in record.iter().take(table.n_features).enumerate() {
         let value = parse_feature(field).map_err(|problem| {
-            dataset_error(origin, format!("line {line}, column {:?}: {problem}", &header[column]))
+            dataset_error(
+                origin,
+                format!("line {line}, column {:?}: {problem}", &header[column]),
+            )
         })?;
         table.features.push(value);
     }
@@ -126,7 +133,9 @@ fn parse_feature(field: &str) -> std::result::Result<f32, String> {
     if field.is_empty() {
         return Err("the value is empty (missing); fill in or remove missing values".into());
     }
-    let value: f32 = field.parse().map_err(|_| format!("{field:?} is not a number"))?;
+    let value: f32 = field
+        .parse()
+        .map_err(|_| format!("{field:?} is not a number"))?;
     if value.is_nan() {
         return Err(format!(
             "{field:?} is NaN (a missing value); fill in or remove missing values"
@@ -173,7 +182,10 @@ mod tests {
     #[test]
     fn rejects_ragged_row() {
         let text = error_text("a,b,label\n1,2,0\n1,0\n");
-        assert!(text.contains("line 3 has 2 fields, but the header has 3"), "{text}");
+        assert!(
+            text.contains("line 3 has 2 fields, but the header has 3"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -192,6 +204,9 @@ mod tests {
     #[test]
     fn rejects_empty_label() {
         let text = error_text("a,label\n1,\n");
-        assert!(text.contains("line 2: the label (column \"label\") is empty"), "{text}");
+        assert!(
+            text.contains("line 2: the label (column \"label\") is empty"),
+            "{text}"
+        );
     }
 }

@@ -75,7 +75,12 @@ pub struct KernelPca {
 
 /// Computes the linear kernel X X^T of `count` points of `dimension`
 /// features on the GPU, for PCA as kernel PCA.
-pub fn linear_kernel(gpu: &Gpu, values: &[f32], count: usize, dimension: usize) -> Result<Vec<f32>> {
+pub fn linear_kernel(
+    gpu: &Gpu,
+    values: &[f32],
+    count: usize,
+    dimension: usize,
+) -> Result<Vec<f32>> {
     let points = Matrix::upload(gpu, values, count, dimension, "pca points")?;
     let mut recorder = gpu.recorder("linear kernel");
     let gram = ops::gram(&mut recorder, &points, &points)?;
@@ -87,17 +92,28 @@ fn check_kernel(kernel: &[f32], n: usize) -> Result<()> {
     if n == 0 || kernel.len() != n * n {
         return Err(Error::ShapeMismatch {
             operation: "kernel PCA",
-            message: format!("the kernel has {} values, not {n} x {n} with n >= 1", kernel.len()),
+            message: format!(
+                "the kernel has {} values, not {n} x {n} with n >= 1",
+                kernel.len()
+            ),
         });
     }
     if let Some(position) = kernel.iter().position(|v| !v.is_finite()) {
         return Err(Error::InvalidArgument {
             name: "kernel",
-            value: format!("{} at ({}, {})", kernel[position], position / n, position % n),
+            value: format!(
+                "{} at ({}, {})",
+                kernel[position],
+                position / n,
+                position % n
+            ),
             expected: "finite values".to_string(),
         });
     }
-    let scale = kernel.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE);
+    let scale = kernel
+        .iter()
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+        .max(f32::MIN_POSITIVE);
     let mut worst = (0.0f32, 0, 0);
     for i in 0..n {
         for j in i + 1..n {
@@ -110,8 +126,13 @@ fn check_kernel(kernel: &[f32], n: usize) -> Result<()> {
     if worst.0 > 1e-5 * scale {
         return Err(Error::InvalidArgument {
             name: "kernel",
-            value: format!("K[{}, {}] - K[{}, {}] = {:e}", worst.1, worst.2, worst.2, worst.1, worst.0),
-            expected: "a symmetric matrix (to 1e-5 of its largest entry); symmetrise it as (K + K^T) / 2".to_string(),
+            value: format!(
+                "K[{}, {}] - K[{}, {}] = {:e}",
+                worst.1, worst.2, worst.2, worst.1, worst.0
+            ),
+            expected:
+                "a symmetric matrix (to 1e-5 of its largest entry); symmetrise it as (K + K^T) / 2"
+                    .to_string(),
         });
     }
     Ok(())
@@ -137,7 +158,15 @@ impl KernelPca {
         }
 
         // Centring in float64 on the host: Kc_ij = K_ij - r_i - r_j + g.
-        let row_means: Vec<f64> = (0..n).map(|i| kernel[i * n..(i + 1) * n].iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64).collect();
+        let row_means: Vec<f64> = (0..n)
+            .map(|i| {
+                kernel[i * n..(i + 1) * n]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .sum::<f64>()
+                    / n as f64
+            })
+            .collect();
         let grand_mean = row_means.iter().sum::<f64>() / n as f64;
         let centred: Vec<f32> = (0..n * n)
             .map(|index| {
@@ -149,18 +178,25 @@ impl KernelPca {
         let centred = Matrix::upload(gpu, &centred, n, n, "kpca centred kernel")?;
 
         let block = (options.n_components + 10).min(n);
-        let start = crate::random::PhiloxStream::new(options.seed, 0x4B_50_43_41).normal(0, n * block);
-        let mut basis = DMatrix::from_row_iterator(n, block, start.into_iter().map(f64::from)).qr().q();
+        let start =
+            crate::random::PhiloxStream::new(options.seed, 0x4B_50_43_41).normal(0, n * block);
+        let mut basis = DMatrix::from_row_iterator(n, block, start.into_iter().map(f64::from))
+            .qr()
+            .q();
         let mut iterations = 0;
         let mut converged = false;
         let (vectors, values) = loop {
             // The O(n^2 p) product runs on the GPU; the O(n p^2) rest on the host.
-            let basis_values: Vec<f32> = (0..n).flat_map(|i| (0..block).map(move |j| (i, j))).map(|(i, j)| basis[(i, j)] as f32).collect();
+            let basis_values: Vec<f32> = (0..n)
+                .flat_map(|i| (0..block).map(move |j| (i, j)))
+                .map(|(i, j)| basis[(i, j)] as f32)
+                .collect();
             let basis_gpu = Matrix::upload(gpu, &basis_values, n, block, "kpca basis")?;
             let mut recorder = gpu.recorder("kpca iteration");
             let product = ops::matmul(&mut recorder, &centred, &basis_gpu)?;
             recorder.submit()?;
-            let product = DMatrix::from_row_iterator(n, block, product.read(gpu)?.into_iter().map(f64::from));
+            let product =
+                DMatrix::from_row_iterator(n, block, product.read(gpu)?.into_iter().map(f64::from));
             iterations += 1;
 
             // Rayleigh-Ritz: eigenpairs of B = Q^T K Q, largest first.
@@ -189,16 +225,27 @@ impl KernelPca {
             }
             basis = product.qr().q();
         };
-        Ok(Self::from_eigenpairs(vectors, &values, row_means, grand_mean, iterations, converged))
+        Ok(Self::from_eigenpairs(
+            vectors, &values, row_means, grand_mean, iterations, converged,
+        ))
     }
 
-    fn from_eigenpairs(mut vectors: DMatrix<f64>, values: &[f64], row_means: Vec<f64>, grand_mean: f64, iterations: usize, converged: bool) -> Self {
+    fn from_eigenpairs(
+        mut vectors: DMatrix<f64>,
+        values: &[f64],
+        row_means: Vec<f64>,
+        grand_mean: f64,
+        iterations: usize,
+        converged: bool,
+    ) -> Self {
         let (n, k) = (vectors.nrows(), vectors.ncols());
         for c in 0..k {
             let mut column = vectors.column_mut(c);
             let norm = column.norm().max(1e-300);
             column /= norm;
-            let largest = (0..n).max_by(|&a, &b| column[a].abs().total_cmp(&column[b].abs())).unwrap_or(0);
+            let largest = (0..n)
+                .max_by(|&a, &b| column[a].abs().total_cmp(&column[b].abs()))
+                .unwrap_or(0);
             if column[largest] < 0.0 {
                 column.neg_mut();
             }
@@ -207,7 +254,10 @@ impl KernelPca {
             .flat_map(|i| (0..k).map(move |c| (i, c)))
             .map(|(i, c)| vectors[(i, c)] * values[c].max(0.0).sqrt())
             .collect();
-        let eigenvectors: Vec<f64> = (0..n).flat_map(|i| (0..k).map(move |c| (i, c))).map(|(i, c)| vectors[(i, c)]).collect();
+        let eigenvectors: Vec<f64> = (0..n)
+            .flat_map(|i| (0..k).map(move |c| (i, c)))
+            .map(|(i, c)| vectors[(i, c)])
+            .collect();
         Self {
             eigenvalues: values.to_vec(),
             eigenvectors,
@@ -231,7 +281,10 @@ impl KernelPca {
         if kernel_rows.len() != rows * n {
             return Err(Error::ShapeMismatch {
                 operation: "kernel PCA transform",
-                message: format!("{} kernel values for {rows} rows against {n} training points", kernel_rows.len()),
+                message: format!(
+                    "{} kernel values for {rows} rows against {n} training points",
+                    kernel_rows.len()
+                ),
             });
         }
         let k = self.n_components();
@@ -244,7 +297,10 @@ impl KernelPca {
                     continue;
                 }
                 let dot: f64 = (0..n)
-                    .map(|j| (f64::from(row[j]) - row_mean - self.row_means[j] + self.grand_mean) * self.eigenvectors[j * k + c])
+                    .map(|j| {
+                        (f64::from(row[j]) - row_mean - self.row_means[j] + self.grand_mean)
+                            * self.eigenvectors[j * k + c]
+                    })
                     .sum();
                 projections[r * k + c] = dot / self.eigenvalues[c].sqrt();
             }

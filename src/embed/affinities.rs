@@ -21,8 +21,8 @@
 //! The perplexity, the tolerance and the 1e-8 are rounded to f32 first,
 //! because scikit-learn declares them as C floats.
 
-use crate::error::{Error, Result};
 use crate::embed::DistanceMatrix;
+use crate::error::{Error, Result};
 
 /// Steps of the precision search per point (scikit-learn's `n_steps`).
 const MAX_SEARCH_STEPS: usize = 100;
@@ -38,7 +38,11 @@ const MAX_SEARCH_STEPS: usize = 100;
 /// squared distances already (for example Kxx + Kyy - 2 Kxy).
 ///
 /// Errors when the perplexity is not finite or not in (0, n).
-pub fn joint_probabilities(distances: &DistanceMatrix, perplexity: f64, square_distances: bool) -> Result<Vec<f64>> {
+pub fn joint_probabilities(
+    distances: &DistanceMatrix,
+    perplexity: f64,
+    square_distances: bool,
+) -> Result<Vec<f64>> {
     let n = distances.n();
     check_perplexity(perplexity, n)?;
     let gaussian_input: Vec<f32> = if square_distances {
@@ -60,7 +64,11 @@ pub fn joint_probabilities(distances: &DistanceMatrix, perplexity: f64, square_d
     let total = total.max(f64::EPSILON);
     for i in 0..n {
         for j in 0..n {
-            joint[i * n + j] = if i == j { 0.0 } else { (joint[i * n + j] / total).max(f64::EPSILON) };
+            joint[i * n + j] = if i == j {
+                0.0
+            } else {
+                (joint[i * n + j] / total).max(f64::EPSILON)
+            };
         }
     }
     Ok(joint)
@@ -85,7 +93,9 @@ pub(crate) fn check_perplexity(perplexity: f64, n: usize) -> Result<()> {
 /// rows in parallel on all available threads.
 fn conditional_probabilities(gaussian_input: &[f32], n: usize, perplexity: f64) -> Vec<f64> {
     let mut conditional = vec![0.0f64; n * n];
-    let threads = std::thread::available_parallelism().map_or(1, |count| count.get()).min(n.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |count| count.get())
+        .min(n.max(1));
     let rows_per_thread = n.div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for (block, rows) in conditional.chunks_mut(rows_per_thread * n).enumerate() {
@@ -134,10 +144,18 @@ fn calibrate_row(inputs: &[f32], i: usize, perplexity: f64, output: &mut [f64]) 
         // Entropy falls as beta grows: too much entropy means beta is too small.
         if excess > 0.0 {
             beta_low = beta;
-            beta = if beta_high == f64::INFINITY { beta * 2.0 } else { (beta + beta_high) / 2.0 };
+            beta = if beta_high == f64::INFINITY {
+                beta * 2.0
+            } else {
+                (beta + beta_high) / 2.0
+            };
         } else {
             beta_high = beta;
-            beta = if beta_low == f64::NEG_INFINITY { beta / 2.0 } else { (beta + beta_low) / 2.0 };
+            beta = if beta_low == f64::NEG_INFINITY {
+                beta / 2.0
+            } else {
+                (beta + beta_low) / 2.0
+            };
         }
     }
 }

@@ -74,7 +74,9 @@ impl DistanceMatrix {
             });
         }
 
-        let largest = values.iter().fold(0.0f64, |max, &value| max.max(f64::from(value)));
+        let largest = values
+            .iter()
+            .fold(0.0f64, |max, &value| max.max(f64::from(value)));
         let allowed = SYMMETRY_TOLERANCE * largest;
         if let Some(i) = (0..n).find(|&i| f64::from(values[i * n + i]) > allowed) {
             return Err(Error::InvalidArgument {
@@ -138,8 +140,12 @@ pub fn kernel_distances(kernel: &[f32], n: usize, kind: KernelDistance) -> Resul
     check_square(kernel.len(), n, "kernel matrix")?;
     check_finite(kernel, n, "kernel matrix")?;
     check_kernel_diagonal(kernel, n, kind)?;
-    let diagonal_scale = |i: usize, j: usize| f64::from(kernel[i * n + i].abs()).max(f64::from(kernel[j * n + j].abs()));
-    if let Some(pair) = worst_asymmetry(kernel, n, diagonal_scale).filter(|pair| pair.ratio > SYMMETRY_TOLERANCE) {
+    let diagonal_scale = |i: usize, j: usize| {
+        f64::from(kernel[i * n + i].abs()).max(f64::from(kernel[j * n + j].abs()))
+    };
+    if let Some(pair) =
+        worst_asymmetry(kernel, n, diagonal_scale).filter(|pair| pair.ratio > SYMMETRY_TOLERANCE)
+    {
         return Err(Error::InvalidArgument {
             name: "kernel matrix",
             value: pair.describe(kernel, n, "K"),
@@ -158,7 +164,11 @@ pub fn kernel_distances(kernel: &[f32], n: usize, kind: KernelDistance) -> Resul
             if i == j {
                 continue;
             }
-            let (kii, kjj, kij) = (symmetric[i * n + i], symmetric[j * n + j], symmetric[i * n + j]);
+            let (kii, kjj, kij) = (
+                symmetric[i * n + i],
+                symmetric[j * n + j],
+                symmetric[i * n + j],
+            );
             let distance = match kind {
                 KernelDistance::FeatureSpace => (kii + kjj - 2.0 * kij).max(0.0).sqrt(),
                 KernelDistance::Cosine => (1.0 - kij / (kii * kjj).sqrt()).clamp(0.0, 2.0),
@@ -166,15 +176,26 @@ pub fn kernel_distances(kernel: &[f32], n: usize, kind: KernelDistance) -> Resul
             distances[i * n + j] = distance as f32;
         }
     }
-    Ok(DistanceMatrix { values: distances, n })
+    Ok(DistanceMatrix {
+        values: distances,
+        n,
+    })
 }
 
 /// Reads a square kernel matrix back from the GPU and calls [`kernel_distances`].
-pub fn kernel_distances_from_gpu(gpu: &Gpu, kernel: &Matrix, kind: KernelDistance) -> Result<DistanceMatrix> {
+pub fn kernel_distances_from_gpu(
+    gpu: &Gpu,
+    kernel: &Matrix,
+    kind: KernelDistance,
+) -> Result<DistanceMatrix> {
     if kernel.rows() != kernel.columns() {
         return Err(Error::ShapeMismatch {
             operation: "kernel distances",
-            message: format!("the kernel matrix is {} x {}, but it must be square", kernel.rows(), kernel.columns()),
+            message: format!(
+                "the kernel matrix is {} x {}, but it must be square",
+                kernel.rows(),
+                kernel.columns()
+            ),
         });
     }
     kernel_distances(&kernel.read(gpu)?, kernel.rows(), kind)
@@ -184,7 +205,10 @@ fn check_square(len: usize, n: usize, matrix_name: &'static str) -> Result<()> {
     if n.checked_mul(n) != Some(len) {
         return Err(Error::ShapeMismatch {
             operation: "distance computation",
-            message: format!("the {matrix_name} has {len} values, but an {n} x {n} matrix needs {}", n.saturating_mul(n)),
+            message: format!(
+                "the {matrix_name} has {len} values, but an {n} x {n} matrix needs {}",
+                n.saturating_mul(n)
+            ),
         });
     }
     Ok(())
@@ -205,8 +229,14 @@ fn check_kernel_diagonal(kernel: &[f32], n: usize, kind: KernelDistance) -> Resu
     for i in 0..n {
         let value = kernel[i * n + i];
         let (valid, requirement) = match kind {
-            KernelDistance::FeatureSpace => (value >= 0.0, "a non-negative diagonal (K[i, i] = |phi(x_i)|^2)"),
-            KernelDistance::Cosine => (value > 0.0, "a positive diagonal, because the cosine distance divides by sqrt(K[i, i] K[j, j])"),
+            KernelDistance::FeatureSpace => (
+                value >= 0.0,
+                "a non-negative diagonal (K[i, i] = |phi(x_i)|^2)",
+            ),
+            KernelDistance::Cosine => (
+                value > 0.0,
+                "a positive diagonal, because the cosine distance divides by sqrt(K[i, i] K[j, j])",
+            ),
         };
         if !valid {
             return Err(Error::InvalidArgument {
@@ -241,7 +271,11 @@ impl Asymmetry {
 /// Finds the pair i < j with the largest |M[i,j] - M[j,i]| / scale, where
 /// scale = max(|M[i,j]|, |M[j,i]|, extra_scale(i, j)). Returns None when
 /// there is no pair or every difference is zero.
-fn worst_asymmetry(values: &[f32], n: usize, extra_scale: impl Fn(usize, usize) -> f64) -> Option<Asymmetry> {
+fn worst_asymmetry(
+    values: &[f32],
+    n: usize,
+    extra_scale: impl Fn(usize, usize) -> f64,
+) -> Option<Asymmetry> {
     let mut worst: Option<Asymmetry> = None;
     for i in 0..n {
         for j in i + 1..n {

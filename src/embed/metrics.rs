@@ -25,7 +25,10 @@ pub fn knn_accuracy(embedding: &[f32], dimensions: usize, labels: &[u32], k: usi
         return Err(Error::InvalidArgument {
             name: "k",
             value: k.to_string(),
-            expected: format!("a number of neighbours in [1, {}] (the other points)", n - 1),
+            expected: format!(
+                "a number of neighbours in [1, {}] (the other points)",
+                n - 1
+            ),
         });
     }
     let mut correct = 0usize;
@@ -37,7 +40,11 @@ pub fn knn_accuracy(embedding: &[f32], dimensions: usize, labels: &[u32], k: usi
         }
         // The map iterates labels in increasing order and `max_by_key` keeps
         // the last maximum, so iterate in reverse to keep the smallest label.
-        let predicted = votes.iter().rev().max_by_key(|(_, &count)| count).map(|(&label, _)| label);
+        let predicted = votes
+            .iter()
+            .rev()
+            .max_by_key(|(_, &count)| count)
+            .map(|(&label, _)| label);
         if predicted == Some(labels[i]) {
             correct += 1;
         }
@@ -54,7 +61,12 @@ pub fn knn_accuracy(embedding: &[f32], dimensions: usize, labels: &[u32], k: usi
 /// (and where a = b = 0). Requires between 2 and n - 1 distinct labels.
 pub fn silhouette_score(embedding: &[f32], dimensions: usize, labels: &[u32]) -> Result<f64> {
     let n = check_embedding(embedding, dimensions, labels.len())?;
-    let classes: Vec<u32> = labels.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let classes: Vec<u32> = labels
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     if classes.len() < 2 || classes.len() >= n {
         return Err(Error::InvalidArgument {
             name: "labels",
@@ -62,7 +74,10 @@ pub fn silhouette_score(embedding: &[f32], dimensions: usize, labels: &[u32]) ->
             expected: format!("between 2 and {} distinct labels", n.saturating_sub(1)),
         });
     }
-    let class_of: Vec<usize> = labels.iter().map(|label| classes.binary_search(label).unwrap_or(0)).collect();
+    let class_of: Vec<usize> = labels
+        .iter()
+        .map(|label| classes.binary_search(label).unwrap_or(0))
+        .collect();
     let mut class_sizes = vec![0usize; classes.len()];
     for &class in &class_of {
         class_sizes[class] += 1;
@@ -101,21 +116,32 @@ pub fn silhouette_score(embedding: &[f32], dimensions: usize, labels: &[u32]) ->
 /// where U_i contains the k nearest neighbours of i in the embedding and r(i, j)
 /// is the rank of j among the neighbours of i in the original space (1 for
 /// the nearest). Requires 1 <= k < n / 2.
-pub fn trustworthiness(original: &DistanceMatrix, embedding: &[f32], dimensions: usize, n_neighbors: usize) -> Result<f64> {
+pub fn trustworthiness(
+    original: &DistanceMatrix,
+    embedding: &[f32],
+    dimensions: usize,
+    n_neighbors: usize,
+) -> Result<f64> {
     let n = check_embedding(embedding, dimensions, original.n())?;
     let k = n_neighbors;
     if k == 0 || 2 * k >= n {
         return Err(Error::InvalidArgument {
             name: "n_neighbors",
             value: k.to_string(),
-            expected: format!("a number in [1, n / 2) = [1, {}) for n = {n} points", n as f64 / 2.0),
+            expected: format!(
+                "a number in [1, n / 2) = [1, {}) for n = {n} points",
+                n as f64 / 2.0
+            ),
         });
     }
 
     let mut rank_in_original = vec![0usize; n];
     let mut penalty = 0usize;
     for i in 0..n {
-        for (rank, j) in nearest_others(n, i, n - 1, |j| f64::from(original.get(i, j))).into_iter().enumerate() {
+        for (rank, j) in nearest_others(n, i, n - 1, |j| f64::from(original.get(i, j)))
+            .into_iter()
+            .enumerate()
+        {
             rank_in_original[j] = rank + 1;
         }
         for j in nearest_others(n, i, k, |j| squared_distance(embedding, dimensions, i, j)) {
@@ -148,7 +174,12 @@ fn check_embedding(embedding: &[f32], dimensions: usize, n: usize) -> Result<usi
     if let Some(index) = embedding.iter().position(|value| !value.is_finite()) {
         return Err(Error::InvalidArgument {
             name: "embedding",
-            value: format!("coordinate {} of point {} = {}", index % dimensions, index / dimensions, embedding[index]),
+            value: format!(
+                "coordinate {} of point {} = {}",
+                index % dimensions,
+                index / dimensions,
+                embedding[index]
+            ),
             expected: "finite coordinates".to_string(),
         });
     }
@@ -156,14 +187,23 @@ fn check_embedding(embedding: &[f32], dimensions: usize, n: usize) -> Result<usi
 }
 
 fn squared_distance(embedding: &[f32], dimensions: usize, i: usize, j: usize) -> f64 {
-    let (a, b) = (&embedding[i * dimensions..(i + 1) * dimensions], &embedding[j * dimensions..(j + 1) * dimensions]);
-    a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum()
+    let (a, b) = (
+        &embedding[i * dimensions..(i + 1) * dimensions],
+        &embedding[j * dimensions..(j + 1) * dimensions],
+    );
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum()
 }
 
 /// Returns the `count` points other than `i` that are nearest by
 /// `distance`, nearest first. Equal distances keep index order.
 fn nearest_others(n: usize, i: usize, count: usize, distance: impl Fn(usize) -> f64) -> Vec<usize> {
-    let mut others: Vec<(f64, usize)> = (0..n).filter(|&j| j != i).map(|j| (distance(j), j)).collect();
+    let mut others: Vec<(f64, usize)> = (0..n)
+        .filter(|&j| j != i)
+        .map(|j| (distance(j), j))
+        .collect();
     others.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     others.truncate(count);
     others.into_iter().map(|(_, j)| j).collect()

@@ -17,7 +17,9 @@ mod optimizer;
 mod tsne;
 
 pub use affinities::joint_probabilities;
-pub use distances::{kernel_distances, kernel_distances_from_gpu, DistanceMatrix, KernelDistance, SYMMETRY_TOLERANCE};
+pub use distances::{
+    kernel_distances, kernel_distances_from_gpu, DistanceMatrix, KernelDistance, SYMMETRY_TOLERANCE,
+};
 pub use metrics::{knn_accuracy, silhouette_score, trustworthiness};
 pub use optimizer::{StepParameters, StepUniform, TsneOptimizer};
 pub use tsne::{initial_embedding, kl_divergence, tsne, LearningRate, TsneConfig, TsneResult};

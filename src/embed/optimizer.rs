@@ -79,7 +79,13 @@ impl<'gpu> TsneOptimizer<'gpu> {
     /// Uploads the joint probabilities (row-major n x n, zero diagonal) and
     /// the initial embedding (row-major n x `dimensions`), with a zero
     /// momentum term and unit gains.
-    pub fn new(gpu: &'gpu Gpu, probabilities: &[f32], initial_embedding: &[f32], n: usize, dimensions: usize) -> Result<Self> {
+    pub fn new(
+        gpu: &'gpu Gpu,
+        probabilities: &[f32],
+        initial_embedding: &[f32],
+        n: usize,
+        dimensions: usize,
+    ) -> Result<Self> {
         check_shape(probabilities.len(), initial_embedding.len(), n, dimensions)?;
         let coordinates = n * dimensions;
         let chunk_count = n.div_ceil(CHUNK_LENGTH);
@@ -90,8 +96,10 @@ impl<'gpu> TsneOptimizer<'gpu> {
             chunk_count,
             probabilities: gpu.upload(probabilities, "t-SNE joint probabilities")?,
             embedding: gpu.upload(initial_embedding, "t-SNE embedding")?,
-            attraction_partials: gpu.create_buffer(chunk_count * coordinates, "t-SNE attraction partial sums")?,
-            repulsion_partials: gpu.create_buffer(chunk_count * coordinates, "t-SNE repulsion partial sums")?,
+            attraction_partials: gpu
+                .create_buffer(chunk_count * coordinates, "t-SNE attraction partial sums")?,
+            repulsion_partials: gpu
+                .create_buffer(chunk_count * coordinates, "t-SNE repulsion partial sums")?,
             kernel_sum_partials: gpu.create_buffer(chunk_count * n, "t-SNE kernel partial sums")?,
             normaliser: gpu.create_buffer(1, "t-SNE normaliser")?,
             gradient: gpu.create_buffer(coordinates, "t-SNE gradient")?,
@@ -153,7 +161,11 @@ impl<'gpu> TsneOptimizer<'gpu> {
         )?;
         recorder.dispatch(
             &self.normaliser_kernel,
-            &[(4, self.kernel_sum_partials.raw()), (5, params), (6, self.normaliser.raw())],
+            &[
+                (4, self.kernel_sum_partials.raw()),
+                (5, params),
+                (6, self.normaliser.raw()),
+            ],
             [1, 1, 1],
             "tsne_normaliser",
         )?;
@@ -188,7 +200,8 @@ impl<'gpu> TsneOptimizer<'gpu> {
     /// Takes effect before the next submission.
     pub fn reset_momentum_and_gains(&self) -> Result<()> {
         let coordinates = self.n * self.dimensions;
-        self.gpu.write(&self.update, 0, &vec![0.0f32; coordinates])?;
+        self.gpu
+            .write(&self.update, 0, &vec![0.0f32; coordinates])?;
         self.gpu.write(&self.gains, 0, &vec![1.0f32; coordinates])
     }
 

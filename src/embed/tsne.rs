@@ -102,14 +102,21 @@ impl TsneConfig {
         }
         check_perplexity(self.perplexity, n)?;
         if !(self.early_exaggeration.is_finite() && self.early_exaggeration >= 1.0) {
-            return Err(invalid("early_exaggeration", self.early_exaggeration, "a finite number >= 1"));
+            return Err(invalid(
+                "early_exaggeration",
+                self.early_exaggeration,
+                "a finite number >= 1",
+            ));
         }
         if let LearningRate::Fixed(rate) = self.learning_rate {
             if !(rate.is_finite() && rate > 0.0) {
                 return Err(invalid("learning_rate", rate, "a finite number > 0"));
             }
         }
-        for (name, momentum) in [("initial_momentum", self.initial_momentum), ("final_momentum", self.final_momentum)] {
+        for (name, momentum) in [
+            ("initial_momentum", self.initial_momentum),
+            ("final_momentum", self.final_momentum),
+        ] {
             if !(0.0..1.0).contains(&momentum) {
                 return Err(invalid(name, momentum, "a number in [0, 1)"));
             }
@@ -176,11 +183,24 @@ pub fn tsne(
     let dimensions = config.n_components;
     let probabilities = joint_probabilities(distances, config.perplexity, config.square_distances)?;
     let probabilities_f32: Vec<f32> = probabilities.iter().map(|&p| p as f32).collect();
-    let optimizer = TsneOptimizer::new(gpu, &probabilities_f32, &initial_embedding(n, dimensions, config.seed), n, dimensions)?;
+    let optimizer = TsneOptimizer::new(
+        gpu,
+        &probabilities_f32,
+        &initial_embedding(n, dimensions, config.seed),
+        n,
+        dimensions,
+    )?;
     drop(probabilities_f32);
 
     let learning_rate = config.learning_rate_for(n);
-    run_schedule(gpu, &optimizer, &probabilities, config, learning_rate, progress)?;
+    run_schedule(
+        gpu,
+        &optimizer,
+        &probabilities,
+        config,
+        learning_rate,
+        progress,
+    )?;
 
     let embedding = optimizer.embedding()?;
     let kl_divergence = kl_divergence(&probabilities, &embedding, n, dimensions)?;
@@ -223,7 +243,11 @@ fn run_schedule(
     let mut done = 0;
     while done < config.n_iter {
         let in_early_stage = done < exaggeration_end;
-        let stage_end = if in_early_stage { exaggeration_end } else { config.n_iter };
+        let stage_end = if in_early_stage {
+            exaggeration_end
+        } else {
+            config.n_iter
+        };
         let batch_end = stage_end.min((done / config.report_every + 1) * config.report_every);
         let mut recorder = gpu.recorder("t-SNE iterations");
         for _ in done..batch_end {
@@ -237,7 +261,12 @@ fn run_schedule(
         }
         if done % config.report_every == 0 || done == config.n_iter {
             let kl = if config.report_kl {
-                Some(kl_divergence(probabilities, &optimizer.embedding()?, n, dimensions)?)
+                Some(kl_divergence(
+                    probabilities,
+                    &optimizer.embedding()?,
+                    n,
+                    dimensions,
+                )?)
             } else {
                 None
             };
@@ -265,7 +294,12 @@ pub fn initial_embedding(n: usize, dimensions: usize, seed: u64) -> Vec<f32> {
 /// As in scikit-learn, p and q are floored at f64 machine epsilon inside the
 /// logarithm. Errors when the slices do not have n x n and n x dimensions
 /// values.
-pub fn kl_divergence(probabilities: &[f64], embedding: &[f32], n: usize, dimensions: usize) -> Result<f64> {
+pub fn kl_divergence(
+    probabilities: &[f64],
+    embedding: &[f32],
+    n: usize,
+    dimensions: usize,
+) -> Result<f64> {
     if probabilities.len() != n * n || embedding.len() != n * dimensions {
         return Err(Error::ShapeMismatch {
             operation: "KL divergence",
@@ -280,8 +314,15 @@ pub fn kl_divergence(probabilities: &[f64], embedding: &[f32], n: usize, dimensi
         });
     }
     let kernel = |i: usize, j: usize| {
-        let (a, b) = (&embedding[i * dimensions..(i + 1) * dimensions], &embedding[j * dimensions..(j + 1) * dimensions]);
-        let distance2: f64 = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
+        let (a, b) = (
+            &embedding[i * dimensions..(i + 1) * dimensions],
+            &embedding[j * dimensions..(j + 1) * dimensions],
+        );
+        let distance2: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum();
         1.0 / (1.0 + distance2)
     };
     let mut normaliser = 0.0;

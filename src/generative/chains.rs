@@ -52,10 +52,19 @@ struct ChainParams {
 /// Draws `count` points for each of `models` (chain i from its Philox stream
 /// `streams[i]` under key `seed`) and returns every draw's statistics. All
 /// chains of a group go through four dispatches (`shaders/gaussian_chains.wgsl`).
-fn draw_statistics(gpu: &Gpu, dim: usize, models: &[&Gaussian], count: usize, lambda: f64, seed: u64, streams: &[u64]) -> Result<Vec<PartStatistics>> {
+fn draw_statistics(
+    gpu: &Gpu,
+    dim: usize,
+    models: &[&Gaussian],
+    count: usize,
+    lambda: f64,
+    seed: u64,
+    streams: &[u64],
+) -> Result<Vec<PartStatistics>> {
     let per_chain = count * dim;
     let binding_floats = (gpu.max_storage_binding_bytes() / 4) as usize;
-    let group_size = (binding_floats / per_chain.max(dim * dim).max(1)).clamp(1, models.len().max(1));
+    let group_size =
+        (binding_floats / per_chain.max(dim * dim).max(1)).clamp(1, models.len().max(1));
     if per_chain > binding_floats {
         return Err(Error::ExceedsLimit {
             what: format!("one chain's draw of {count} points in {dim} dimensions"),
@@ -67,9 +76,18 @@ fn draw_statistics(gpu: &Gpu, dim: usize, models: &[&Gaussian], count: usize, la
     let mut statistics = Vec::with_capacity(models.len());
     for (group, group_streams) in models.chunks(group_size).zip(streams.chunks(group_size)) {
         let chains = group.len();
-        let means: Vec<f32> = group.iter().flat_map(|m| m.mean.iter().map(|&v| v as f32)).collect();
-        let factors: Vec<f32> = group.iter().flat_map(|m| m.factor.iter().map(|&v| v as f32)).collect();
-        let stream_words: Vec<u32> = group_streams.iter().flat_map(|&s| [s as u32, (s >> 32) as u32]).collect();
+        let means: Vec<f32> = group
+            .iter()
+            .flat_map(|m| m.mean.iter().map(|&v| v as f32))
+            .collect();
+        let factors: Vec<f32> = group
+            .iter()
+            .flat_map(|m| m.factor.iter().map(|&v| v as f32))
+            .collect();
+        let stream_words: Vec<u32> = group_streams
+            .iter()
+            .flat_map(|&s| [s as u32, (s >> 32) as u32])
+            .collect();
         let means = gpu.upload(&means, "chain means")?;
         let factors = gpu.upload(&factors, "chain factors")?;
         let stream_words = gpu.upload(&stream_words, "chain streams")?;
@@ -93,10 +111,19 @@ fn draw_statistics(gpu: &Gpu, dim: usize, models: &[&Gaussian], count: usize, la
             ("chain_means", &[3, 4, 6], chains * dim),
             ("chain_moments", &[3, 4, 5, 6], chains * dim * dim),
         ];
-        let buffers = [means.raw(), factors.raw(), stream_words.raw(), samples.raw(), sample_means.raw(), moments.raw(), &params];
+        let buffers = [
+            means.raw(),
+            factors.raw(),
+            stream_words.raw(),
+            samples.raw(),
+            sample_means.raw(),
+            moments.raw(),
+            &params,
+        ];
         for (entry, bindings, items) in stages {
             let kernel = gpu.kernel(&shaders::GAUSSIAN_CHAINS, entry, &[])?;
-            let entries: Vec<(u32, &wgpu::Buffer)> = bindings.iter().map(|&b| (b, buffers[b as usize])).collect();
+            let entries: Vec<(u32, &wgpu::Buffer)> =
+                bindings.iter().map(|&b| (b, buffers[b as usize])).collect();
             recorder.dispatch(&kernel, &entries, grid_1d(gpu, items, entry)?, entry)?;
         }
         recorder.submit()?;
@@ -105,8 +132,14 @@ fn draw_statistics(gpu: &Gpu, dim: usize, models: &[&Gaussian], count: usize, la
         for c in 0..chains {
             statistics.push(PartStatistics {
                 count,
-                mean: mean_values[c * dim..(c + 1) * dim].iter().map(|&v| f64::from(v)).collect(),
-                m2: moment_values[c * dim * dim..(c + 1) * dim * dim].iter().map(|&v| f64::from(v)).collect(),
+                mean: mean_values[c * dim..(c + 1) * dim]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect(),
+                m2: moment_values[c * dim * dim..(c + 1) * dim * dim]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect(),
             });
         }
     }
@@ -125,13 +158,23 @@ pub fn run_gaussian_chains(
 ) -> Result<Vec<ChainGeneration>> {
     config.validate()?;
     if chains == 0 {
-        return Err(Error::InvalidArgument { name: "chains", value: "0".into(), expected: "at least 1 chain".into() });
+        return Err(Error::InvalidArgument {
+            name: "chains",
+            value: "0".into(),
+            expected: "at least 1 chain".into(),
+        });
     }
     let dim = truth.dim();
-    let stream = |chain: usize, generation: usize, purpose: u64| config.stream(chain as u64, generation, purpose).1;
+    let stream = |chain: usize, generation: usize, purpose: u64| {
+        config.stream(chain as u64, generation, purpose).1
+    };
     let seed = config.seed;
     let augment = matches!(config.family, LoopFamily::Augment(_));
-    let first_size = if augment { config.n_real } else { config.n_initial };
+    let first_size = if augment {
+        config.n_real
+    } else {
+        config.n_initial
+    };
 
     // Generation 1: every chain fits its own real draw.
     let truths = vec![truth; chains];
@@ -139,24 +182,45 @@ pub fn run_gaussian_chains(
     let first = draw_statistics(gpu, dim, &truths, first_size, 1.0, seed, &first_streams)?;
     let fixed_real = first.clone();
     let mut pools: Vec<Option<PartStatistics>> = vec![None; chains];
-    let mut models: Vec<Gaussian> = first.iter().map(Gaussian::from_statistics).collect::<Result<_>>()?;
+    let mut models: Vec<Gaussian> = first
+        .iter()
+        .map(Gaussian::from_statistics)
+        .collect::<Result<_>>()?;
     let mut history = vec![summarise(1, &models, truth)?];
     progress(&history[0], &models)?;
 
     for generation in 2..=config.generations {
         let model_refs: Vec<&Gaussian> = models.iter().collect();
         let synthetic_streams: Vec<u64> = (0..chains).map(|c| stream(c, generation, 1)).collect();
-        let mut parts = draw_statistics(gpu, dim, &model_refs, config.n_synthetic, config.lambda, seed, &synthetic_streams)?;
+        let mut parts = draw_statistics(
+            gpu,
+            dim,
+            &model_refs,
+            config.n_synthetic,
+            config.lambda,
+            seed,
+            &synthetic_streams,
+        )?;
         if config.family == LoopFamily::Fresh {
             let real_streams: Vec<u64> = (0..chains).map(|c| stream(c, generation, 0)).collect();
-            parts.extend(draw_statistics(gpu, dim, &truths, config.n_real, 1.0, seed, &real_streams)?);
+            parts.extend(draw_statistics(
+                gpu,
+                dim,
+                &truths,
+                config.n_real,
+                1.0,
+                seed,
+                &real_streams,
+            )?);
         }
         let mut next = Vec::with_capacity(chains);
         for c in 0..chains {
             let synthetic = parts[c].clone();
             let training = match config.family {
                 LoopFamily::FullySynthetic => synthetic,
-                LoopFamily::Augment(SyntheticSource::LastModel) => combine_statistics(&[fixed_real[c].clone(), synthetic]),
+                LoopFamily::Augment(SyntheticSource::LastModel) => {
+                    combine_statistics(&[fixed_real[c].clone(), synthetic])
+                }
                 LoopFamily::Augment(SyntheticSource::AllModels) => {
                     let pool = match pools[c].take() {
                         Some(pool) => combine_statistics(&[pool, synthetic]),
@@ -180,7 +244,15 @@ pub fn run_gaussian_chains(
 fn summarise(generation: usize, models: &[Gaussian], truth: &Gaussian) -> Result<ChainGeneration> {
     let wasserstein2 = models
         .iter()
-        .map(|m| wasserstein2_gaussians(&m.mean, &m.covariance, &truth.mean, &truth.covariance, truth.dim()))
+        .map(|m| {
+            wasserstein2_gaussians(
+                &m.mean,
+                &m.covariance,
+                &truth.mean,
+                &truth.covariance,
+                truth.dim(),
+            )
+        })
         .collect::<Result<Vec<f64>>>()?;
     Ok(ChainGeneration {
         generation,

@@ -12,7 +12,10 @@ pub const GRID_MODE_STD: f64 = 0.05;
 /// Returns the 25 mode centres of the grid mixture: {-4, -2, 0, 2, 4}^2.
 pub fn grid_mixture_modes() -> Vec<[f64; 2]> {
     let coordinates = [-4.0, -2.0, 0.0, 2.0, 4.0];
-    coordinates.iter().flat_map(|&x| coordinates.iter().map(move |&y| [x, y])).collect()
+    coordinates
+        .iter()
+        .flat_map(|&x| coordinates.iter().map(move |&y| [x, y]))
+        .collect()
 }
 
 /// A distribution to draw real data from.
@@ -63,7 +66,8 @@ impl RealDistribution {
                 let noise = PhiloxStream::new(seed, 2).normal(0, 2 * count);
                 let mut points = Vec::with_capacity(2 * count);
                 for (i, u) in choices.iter().enumerate() {
-                    let mode = modes[((f64::from(*u) * modes.len() as f64) as usize).min(modes.len() - 1)];
+                    let mode =
+                        modes[((f64::from(*u) * modes.len() as f64) as usize).min(modes.len() - 1)];
                     points.push((mode[0] + GRID_MODE_STD * f64::from(noise[2 * i])) as f32);
                     points.push((mode[1] + GRID_MODE_STD * f64::from(noise[2 * i + 1])) as f32);
                 }
@@ -87,7 +91,9 @@ impl RealDistribution {
         match self {
             Self::Gaussian(gaussian) => format!("normal in {} dimensions", gaussian.dim()),
             Self::GridMixture => "25-mode 2-D grid mixture".to_string(),
-            Self::Points { values, dim } => format!("{} points in {dim} dimensions", values.len() / dim),
+            Self::Points { values, dim } => {
+                format!("{} points in {dim} dimensions", values.len() / dim)
+            }
         }
     }
 }
@@ -97,7 +103,10 @@ impl RealDistribution {
 /// (3 x [`GRID_MODE_STD`]) of its centre.
 pub fn recovered_modes(points: &[f32], min_share: f64) -> Result<usize> {
     if points.len() % 2 != 0 {
-        return Err(Error::ShapeMismatch { operation: "mode count", message: format!("{} values are not 2-D points", points.len()) });
+        return Err(Error::ShapeMismatch {
+            operation: "mode count",
+            message: format!("{} values are not 2-D points", points.len()),
+        });
     }
     let n = points.len() / 2;
     let radius_squared = (3.0 * GRID_MODE_STD).powi(2);
@@ -106,7 +115,10 @@ pub fn recovered_modes(points: &[f32], min_share: f64) -> Result<usize> {
         .filter(|mode| {
             let inside = points
                 .chunks(2)
-                .filter(|p| (f64::from(p[0]) - mode[0]).powi(2) + (f64::from(p[1]) - mode[1]).powi(2) <= radius_squared)
+                .filter(|p| {
+                    (f64::from(p[0]) - mode[0]).powi(2) + (f64::from(p[1]) - mode[1]).powi(2)
+                        <= radius_squared
+                })
                 .count();
             n > 0 && inside as f64 >= min_share * n as f64
         })

@@ -24,12 +24,20 @@ fn covariance_factor(covariance: &[f64], dim: usize) -> Vec<f64> {
     }
     let eigen = SymmetricEigen::new(matrix);
     let roots = eigen.eigenvalues.map(|v| v.max(0.0).sqrt());
-    let root = &eigen.eigenvectors * DMatrix::from_diagonal(&roots) * eigen.eigenvectors.transpose();
+    let root =
+        &eigen.eigenvectors * DMatrix::from_diagonal(&roots) * eigen.eigenvectors.transpose();
     (0..dim * dim).map(|k| root[(k / dim, k % dim)]).collect()
 }
 
 /// Records `count` samples of N(mean, lambda F F^T) into a new matrix.
-pub(crate) fn record_samples(recorder: &mut Recorder, mean: &[f64], factor: &[f64], count: usize, lambda: f64, stream: PhiloxStream) -> Result<Matrix> {
+pub(crate) fn record_samples(
+    recorder: &mut Recorder,
+    mean: &[f64],
+    factor: &[f64],
+    count: usize,
+    lambda: f64,
+    stream: PhiloxStream,
+) -> Result<Matrix> {
     let gpu = recorder.gpu();
     let dim = mean.len();
     let noise = Matrix::zeros(gpu, count, dim, "gaussian noise")?;
@@ -39,10 +47,21 @@ pub(crate) fn record_samples(recorder: &mut Recorder, mean: &[f64], factor: &[f6
     let mean: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
     let mean = gpu.upload(&mean, "gaussian mean")?;
     let zeros = gpu.create_buffer::<f32>(count * dim, "gaussian samples")?;
-    let samples = ops::map_binary(recorder, &zeros, &mean, BinaryOp::Add, Broadcast::Row { columns: dim })?;
+    let samples = ops::map_binary(
+        recorder,
+        &zeros,
+        &mean,
+        BinaryOp::Add,
+        Broadcast::Row { columns: dim },
+    )?;
     let samples = Matrix::from_buffer(samples, count, dim)?;
     // X = sqrt(lambda) Z F^T + 1 mean^T
-    let spec = GemmSpec { transpose_b: true, alpha: lambda.sqrt() as f32, beta: 1.0, ..GemmSpec::default() };
+    let spec = GemmSpec {
+        transpose_b: true,
+        alpha: lambda.sqrt() as f32,
+        beta: 1.0,
+        ..GemmSpec::default()
+    };
     ops::gemm(recorder, &noise, &factor, &samples, spec)?;
     Ok(samples)
 }
@@ -65,16 +84,25 @@ impl Gaussian {
         if dim == 0 || covariance.len() != dim * dim {
             return Err(Error::ShapeMismatch {
                 operation: "gaussian",
-                message: format!("a mean of {dim} values needs a {dim} x {dim} covariance, not {} values", covariance.len()),
+                message: format!(
+                    "a mean of {dim} values needs a {dim} x {dim} covariance, not {} values",
+                    covariance.len()
+                ),
             });
         }
         let factor = covariance_factor(&covariance, dim);
-        Ok(Self { mean, covariance, factor })
+        Ok(Self {
+            mean,
+            covariance,
+            factor,
+        })
     }
 
     /// Returns the standard normal N(0, I) in `dim` dimensions.
     pub fn standard(dim: usize) -> Result<Self> {
-        let covariance = (0..dim * dim).map(|k| if k / dim == k % dim { 1.0 } else { 0.0 }).collect();
+        let covariance = (0..dim * dim)
+            .map(|k| if k / dim == k % dim { 1.0 } else { 0.0 })
+            .collect();
         Self::new(vec![0.0; dim], covariance)
     }
 
@@ -85,7 +113,9 @@ impl Gaussian {
 
     /// Trace of the covariance.
     pub fn trace(&self) -> f64 {
-        (0..self.dim()).map(|i| self.covariance[i * self.dim() + i]).sum()
+        (0..self.dim())
+            .map(|i| self.covariance[i * self.dim() + i])
+            .sum()
     }
 
     pub(crate) fn from_statistics(statistics: &PartStatistics) -> Result<Self> {
@@ -113,7 +143,14 @@ impl GenerativeModel for Gaussian {
     fn sample(&self, gpu: &Gpu, count: usize, lambda: f64, seed: u64) -> Result<Vec<f32>> {
         check_lambda(lambda)?;
         let mut recorder = gpu.recorder("gaussian sampling");
-        let samples = record_samples(&mut recorder, &self.mean, &self.factor, count, lambda, PhiloxStream::new(seed, 0))?;
+        let samples = record_samples(
+            &mut recorder,
+            &self.mean,
+            &self.factor,
+            count,
+            lambda,
+            PhiloxStream::new(seed, 0),
+        )?;
         recorder.submit()?;
         samples.read(gpu)
     }

@@ -37,7 +37,13 @@ pub struct GmmOptions {
 
 impl Default for GmmOptions {
     fn default() -> Self {
-        Self { components: 25, max_iterations: 200, tolerance: 1e-5, covariance_floor: 1e-6, seed: 0 }
+        Self {
+            components: 25,
+            max_iterations: 200,
+            tolerance: 1e-5,
+            covariance_floor: 1e-6,
+            seed: 0,
+        }
     }
 }
 
@@ -68,7 +74,13 @@ struct GmmParams {
 impl GaussianMixture {
     /// Creates an unfitted mixture with these settings.
     pub fn new(options: GmmOptions) -> Self {
-        Self { options, weights: Vec::new(), components: Vec::new(), log_likelihood_history: Vec::new(), converged: false }
+        Self {
+            options,
+            weights: Vec::new(),
+            components: Vec::new(),
+            log_likelihood_history: Vec::new(),
+            converged: false,
+        }
     }
 
     /// Final mean log-likelihood per training point.
@@ -79,11 +91,15 @@ impl GaussianMixture {
     /// Mean log-likelihood per point of `points` under the fitted mixture
     /// (the E-step on the GPU).
     pub fn mean_log_likelihood(&self, gpu: &Gpu, points: &[f32]) -> Result<f64> {
-        let dim = self.components.first().map(Gaussian::dim).ok_or_else(|| Error::InvalidArgument {
-            name: "mixture",
-            value: "unfitted".into(),
-            expected: "a fitted mixture; call fit first".into(),
-        })?;
+        let dim =
+            self.components
+                .first()
+                .map(Gaussian::dim)
+                .ok_or_else(|| Error::InvalidArgument {
+                    name: "mixture",
+                    value: "unfitted".into(),
+                    expected: "a fitted mixture; call fit first".into(),
+                })?;
         let n = check_points(points, dim, 1, "points")?;
         let matrix = Matrix::upload(gpu, points, n, dim, "gmm points")?;
         Ok(self.expect(gpu, &matrix)?.1)
@@ -95,7 +111,11 @@ impl GaussianMixture {
 fn kmeans_plus_plus(points: &[f32], dim: usize, k: usize, seed: u64) -> Vec<usize> {
     let n = points.len() / dim;
     let draws = PhiloxStream::new(seed, 0x4B4D_5050).uniform(0, k);
-    let distance = |a: usize, b: usize| -> f64 { (0..dim).map(|f| f64::from(points[a * dim + f] - points[b * dim + f]).powi(2)).sum() };
+    let distance = |a: usize, b: usize| -> f64 {
+        (0..dim)
+            .map(|f| f64::from(points[a * dim + f] - points[b * dim + f]).powi(2))
+            .sum()
+    };
     let mut centres = vec![((f64::from(draws[0]) * n as f64) as usize).min(n - 1)];
     let mut nearest: Vec<f64> = (0..n).map(|i| distance(i, centres[0])).collect();
     for draw in draws.iter().skip(1) {
@@ -123,8 +143,14 @@ fn nearest_centre_responsibilities(points: &[f32], dim: usize, centres: &[usize]
     let n = points.len() / dim;
     let mut responsibilities = vec![0.0f32; centres.len() * n];
     for i in 0..n {
-        let distance = |c: usize| -> f64 { (0..dim).map(|f| f64::from(points[i * dim + f] - points[c * dim + f]).powi(2)).sum() };
-        let best = (0..centres.len()).min_by(|&a, &b| distance(centres[a]).total_cmp(&distance(centres[b]))).unwrap_or(0);
+        let distance = |c: usize| -> f64 {
+            (0..dim)
+                .map(|f| f64::from(points[i * dim + f] - points[c * dim + f]).powi(2))
+                .sum()
+        };
+        let best = (0..centres.len())
+            .min_by(|&a, &b| distance(centres[a]).total_cmp(&distance(centres[b])))
+            .unwrap_or(0);
         responsibilities[best * n + i] = 1.0;
     }
     responsibilities
@@ -132,15 +158,24 @@ fn nearest_centre_responsibilities(points: &[f32], dim: usize, centres: &[usize]
 
 /// Inverse Cholesky factor (row-major) and log det of the factor.
 fn inverse_factor(covariance: &[f64], dim: usize, component: usize) -> Result<(Vec<f64>, f64)> {
-    let cholesky = DMatrix::from_row_slice(dim, dim, covariance).cholesky().ok_or_else(|| Error::InvalidArgument {
-        name: "covariance",
-        value: format!("component {component} is not positive definite"),
-        expected: "a larger covariance floor or fewer components".to_string(),
-    })?;
+    let cholesky = DMatrix::from_row_slice(dim, dim, covariance)
+        .cholesky()
+        .ok_or_else(|| Error::InvalidArgument {
+            name: "covariance",
+            value: format!("component {component} is not positive definite"),
+            expected: "a larger covariance floor or fewer components".to_string(),
+        })?;
     let l = cholesky.l();
     let log_det: f64 = (0..dim).map(|i| l[(i, i)].ln()).sum();
-    let inverse = l.try_inverse().expect("a Cholesky factor with a positive diagonal is invertible");
-    Ok(((0..dim * dim).map(|k| inverse[(k / dim, k % dim)]).collect(), log_det))
+    let inverse = l
+        .try_inverse()
+        .expect("a Cholesky factor with a positive diagonal is invertible");
+    Ok((
+        (0..dim * dim)
+            .map(|k| inverse[(k / dim, k % dim)])
+            .collect(),
+        log_det,
+    ))
 }
 
 impl GaussianMixture {
@@ -156,20 +191,50 @@ impl GaussianMixture {
         let sums = sums.read(gpu)?;
         // An empty component keeps a tiny weight so that its parameters stay defined.
         let counts: Vec<f64> = counts.iter().map(|&c| c.max(1e-10)).collect();
-        let means: Vec<Vec<f64>> = (0..k).map(|c| (0..dim).map(|f| f64::from(sums[c * dim + f]) / counts[c]).collect()).collect();
+        let means: Vec<Vec<f64>> = (0..k)
+            .map(|c| {
+                (0..dim)
+                    .map(|f| f64::from(sums[c * dim + f]) / counts[c])
+                    .collect()
+            })
+            .collect();
 
         let mut recorder = gpu.recorder("gmm m-step covariances");
         let mut moments = Vec::with_capacity(k);
         for (c, mean) in means.iter().enumerate() {
             let mean_f32: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
             let mean_buffer = gpu.upload(&mean_f32, "gmm mean")?;
-            let centred = ops::map_binary(&mut recorder, points.buffer(), &mean_buffer, BinaryOp::Subtract, Broadcast::Row { columns: dim })?;
+            let centred = ops::map_binary(
+                &mut recorder,
+                points.buffer(),
+                &mean_buffer,
+                BinaryOp::Subtract,
+                Broadcast::Row { columns: dim },
+            )?;
             let weights = gpu.create_buffer::<f32>(n, "gmm component responsibilities")?;
             recorder.copy(responsibilities.buffer(), c * n, &weights, 0, n)?;
-            let weighted = ops::map_binary(&mut recorder, &centred, &weights, BinaryOp::Multiply, Broadcast::Column { columns: dim })?;
+            let weighted = ops::map_binary(
+                &mut recorder,
+                &centred,
+                &weights,
+                BinaryOp::Multiply,
+                Broadcast::Column { columns: dim },
+            )?;
             let moment = Matrix::zeros(gpu, dim, dim, "gmm second moment")?;
-            let (weighted, centred) = (Matrix::from_buffer(weighted, n, dim)?, Matrix::from_buffer(centred, n, dim)?);
-            ops::gemm(&mut recorder, &weighted, &centred, &moment, GemmSpec { transpose_a: true, ..GemmSpec::default() })?;
+            let (weighted, centred) = (
+                Matrix::from_buffer(weighted, n, dim)?,
+                Matrix::from_buffer(centred, n, dim)?,
+            );
+            ops::gemm(
+                &mut recorder,
+                &weighted,
+                &centred,
+                &moment,
+                GemmSpec {
+                    transpose_a: true,
+                    ..GemmSpec::default()
+                },
+            )?;
             moments.push(moment);
         }
         recorder.submit()?;
@@ -179,7 +244,8 @@ impl GaussianMixture {
         self.components = Vec::with_capacity(k);
         for (c, moment) in moments.iter().enumerate() {
             let values = moment.read(gpu)?;
-            let mut covariance: Vec<f64> = values.iter().map(|&v| f64::from(v) / counts[c]).collect();
+            let mut covariance: Vec<f64> =
+                values.iter().map(|&v| f64::from(v) / counts[c]).collect();
             for i in 0..dim {
                 covariance[i * dim + i] += self.options.covariance_floor;
             }
@@ -191,7 +257,8 @@ impl GaussianMixture {
                     covariance[j * dim + i] = average;
                 }
             }
-            self.components.push(Gaussian::new(means[c].clone(), covariance)?);
+            self.components
+                .push(Gaussian::new(means[c].clone(), covariance)?);
         }
         Ok(())
     }
@@ -206,7 +273,9 @@ impl GaussianMixture {
             let (inverse, log_det) = inverse_factor(&component.covariance, dim, c)?;
             means.extend(component.mean.iter().map(|&v| v as f32));
             factors.extend(inverse.iter().map(|&v| v as f32));
-            let constant = self.weights[c].max(1e-300).ln() - log_det - 0.5 * dim as f64 * (2.0 * std::f64::consts::PI).ln();
+            let constant = self.weights[c].max(1e-300).ln()
+                - log_det
+                - 0.5 * dim as f64 * (2.0 * std::f64::consts::PI).ln();
             constants.push(constant as f32);
         }
         let means = gpu.upload(&means, "gmm means")?;
@@ -217,7 +286,12 @@ impl GaussianMixture {
 
         let kernel = gpu.kernel(&shaders::GMM, "gmm_e_step", &[])?;
         let mut recorder = gpu.recorder("gmm e-step");
-        let params = recorder.uniform(&GmmParams { points: n as u32, dimension: dim as u32, components: k as u32, padding: 0 })?;
+        let params = recorder.uniform(&GmmParams {
+            points: n as u32,
+            dimension: dim as u32,
+            components: k as u32,
+            padding: 0,
+        })?;
         let grid = grid_1d(gpu, n, "gmm_e_step")?;
         recorder.dispatch(
             &kernel,
@@ -244,13 +318,22 @@ impl GaussianMixture {
         let k = self.options.components;
         let points = Matrix::upload(gpu, points_host, n, dim, "gmm points")?;
         let centres = kmeans_plus_plus(points_host, dim, k, self.options.seed);
-        let initial = Matrix::upload(gpu, &nearest_centre_responsibilities(points_host, dim, &centres), k, n, "gmm initial responsibilities")?;
+        let initial = Matrix::upload(
+            gpu,
+            &nearest_centre_responsibilities(points_host, dim, &centres),
+            k,
+            n,
+            "gmm initial responsibilities",
+        )?;
         self.maximise(gpu, &points, &initial)?;
         self.log_likelihood_history.clear();
         self.converged = false;
         for _ in 0..self.options.max_iterations {
             let (responsibilities, log_likelihood) = self.expect(gpu, &points)?;
-            let improvement = self.log_likelihood_history.last().map(|previous| log_likelihood - previous);
+            let improvement = self
+                .log_likelihood_history
+                .last()
+                .map(|previous| log_likelihood - previous);
             self.log_likelihood_history.push(log_likelihood);
             if improvement.is_some_and(|gain| gain.abs() < self.options.tolerance) {
                 self.converged = true;
@@ -284,7 +367,11 @@ impl GenerativeModel for GaussianMixture {
     fn sample(&self, gpu: &Gpu, count: usize, lambda: f64, seed: u64) -> Result<Vec<f32>> {
         check_lambda(lambda)?;
         if self.components.is_empty() {
-            return Err(Error::InvalidArgument { name: "mixture", value: "unfitted".into(), expected: "a fitted mixture; call fit first".into() });
+            return Err(Error::InvalidArgument {
+                name: "mixture",
+                value: "unfitted".into(),
+                expected: "a fitted mixture; call fit first".into(),
+            });
         }
         let dim = self.components[0].dim();
         let picks = PhiloxStream::new(seed, 0).uniform(0, count);
@@ -305,7 +392,14 @@ impl GenerativeModel for GaussianMixture {
         let mut parts = Vec::new();
         for (c, (&share, component)) in per_component.iter().zip(&self.components).enumerate() {
             if share > 0 {
-                parts.push(record_samples(&mut recorder, &component.mean, &component.factor, share, lambda, PhiloxStream::new(seed, 1 + c as u64))?);
+                parts.push(record_samples(
+                    &mut recorder,
+                    &component.mean,
+                    &component.factor,
+                    share,
+                    lambda,
+                    PhiloxStream::new(seed, 1 + c as u64),
+                )?);
             }
         }
         recorder.submit()?;

@@ -92,10 +92,18 @@ impl LoopConfig {
     pub fn validate(&self) -> Result<()> {
         check_lambda(self.lambda)?;
         if self.generations == 0 {
-            return Err(Error::InvalidArgument { name: "generations", value: "0".into(), expected: "at least 1 generation".into() });
+            return Err(Error::InvalidArgument {
+                name: "generations",
+                value: "0".into(),
+                expected: "at least 1 generation".into(),
+            });
         }
         let real_first = matches!(self.family, LoopFamily::Augment(_));
-        let first = if real_first { self.n_real } else { self.n_initial };
+        let first = if real_first {
+            self.n_real
+        } else {
+            self.n_initial
+        };
         if first < 2 {
             return Err(Error::InvalidArgument {
                 name: "n_initial",
@@ -103,11 +111,13 @@ impl LoopConfig {
                 expected: "at least 2 real points in generation 1".into(),
             });
         }
-        if self.family == LoopFamily::FullySynthetic && self.n_synthetic < 2 && self.generations > 1 {
+        if self.family == LoopFamily::FullySynthetic && self.n_synthetic < 2 && self.generations > 1
+        {
             return Err(Error::InvalidArgument {
                 name: "n_synthetic",
                 value: self.n_synthetic.to_string(),
-                expected: "at least 2 synthetic points per generation in a fully synthetic loop".into(),
+                expected: "at least 2 synthetic points per generation in a fully synthetic loop"
+                    .into(),
             });
         }
         Ok(())
@@ -115,7 +125,10 @@ impl LoopConfig {
 
     /// Stream of a draw: purpose 0 real, 1 synthetic.
     pub(crate) fn stream(&self, chain: u64, generation: usize, purpose: u64) -> (u64, u64) {
-        (self.seed, (chain << 32) | ((generation as u64) << 4) | purpose)
+        (
+            self.seed,
+            (chain << 32) | ((generation as u64) << 4) | purpose,
+        )
     }
 }
 
@@ -149,17 +162,28 @@ pub fn run_loop(
         real.sample(gpu, count, seed ^ stream.rotate_left(17))
     };
 
-    let first_size = if matches!(config.family, LoopFamily::Augment(_)) { config.n_real } else { config.n_initial };
+    let first_size = if matches!(config.family, LoopFamily::Augment(_)) {
+        config.n_real
+    } else {
+        config.n_initial
+    };
     let fixed_real = draw_real(1, first_size)?;
     let mut pool: Vec<f32> = Vec::new();
     let mut training = fixed_real.clone();
     for generation in 1..=config.generations {
         if generation > 1 {
             let (seed, stream) = config.stream(0, generation, 1);
-            let synthetic = model.sample(gpu, config.n_synthetic, config.lambda, seed ^ stream.rotate_left(29))?;
+            let synthetic = model.sample(
+                gpu,
+                config.n_synthetic,
+                config.lambda,
+                seed ^ stream.rotate_left(29),
+            )?;
             training = match config.family {
                 LoopFamily::FullySynthetic => synthetic,
-                LoopFamily::Augment(SyntheticSource::LastModel) => [fixed_real.as_slice(), &synthetic].concat(),
+                LoopFamily::Augment(SyntheticSource::LastModel) => {
+                    [fixed_real.as_slice(), &synthetic].concat()
+                }
                 LoopFamily::Augment(SyntheticSource::AllModels) => {
                     pool.extend_from_slice(&synthetic);
                     [fixed_real.as_slice(), &pool].concat()
@@ -169,8 +193,16 @@ pub fn run_loop(
         }
         model.fit(gpu, &training, dim)?;
         let (seed, stream) = config.stream(0, generation, 2);
-        let samples = if n_sample > 0 { model.sample(gpu, n_sample, config.lambda, seed ^ stream.rotate_left(41))? } else { Vec::new() };
-        on_generation(&GenerationRecord { generation, training_points: training.len() / dim, samples })?;
+        let samples = if n_sample > 0 {
+            model.sample(gpu, n_sample, config.lambda, seed ^ stream.rotate_left(41))?
+        } else {
+            Vec::new()
+        };
+        on_generation(&GenerationRecord {
+            generation,
+            training_points: training.len() / dim,
+            samples,
+        })?;
     }
     Ok(())
 }

@@ -13,8 +13,8 @@ mod gmm;
 mod loops;
 mod statistics;
 
-pub use distributions::{grid_mixture_modes, recovered_modes, RealDistribution, GRID_MODE_STD};
 pub use chains::{run_gaussian_chains, ChainGeneration};
+pub use distributions::{grid_mixture_modes, recovered_modes, RealDistribution, GRID_MODE_STD};
 pub use gaussian::Gaussian;
 pub use gmm::{GaussianMixture, GmmOptions};
 pub use loops::{run_loop, GenerationRecord, LoopConfig, LoopFamily, SyntheticSource};
@@ -54,7 +54,10 @@ pub fn check_points(points: &[f32], dim: usize, minimum: usize, name: &str) -> R
     if dim == 0 || points.len() % dim != 0 {
         return Err(Error::ShapeMismatch {
             operation: "point set",
-            message: format!("{name} has {} values, which is not a multiple of the dimension {dim}", points.len()),
+            message: format!(
+                "{name} has {} values, which is not a multiple of the dimension {dim}",
+                points.len()
+            ),
         });
     }
     let count = points.len() / dim;
@@ -68,7 +71,12 @@ pub fn check_points(points: &[f32], dim: usize, minimum: usize, name: &str) -> R
     if let Some(position) = points.iter().position(|v| !v.is_finite()) {
         return Err(Error::InvalidArgument {
             name: "points",
-            value: format!("{} in {name} at row {}, column {}", points[position], position / dim, position % dim),
+            value: format!(
+                "{} in {name} at row {}, column {}",
+                points[position],
+                position / dim,
+                position % dim
+            ),
             expected: "finite values".to_string(),
         });
     }

@@ -32,14 +32,32 @@ impl PartStatistics {
 
 /// Records the mean and centred second moment of `points` (n x dim) and
 /// returns the GPU buffers (mean: dim values, m2: dim x dim).
-pub(crate) fn record_part_statistics(recorder: &mut Recorder, points: &Matrix) -> Result<(crate::gpu::GpuBuffer<f32>, Matrix)> {
+pub(crate) fn record_part_statistics(
+    recorder: &mut Recorder,
+    points: &Matrix,
+) -> Result<(crate::gpu::GpuBuffer<f32>, Matrix)> {
     let gpu = recorder.gpu();
     let dim = points.columns();
     let mean = ops::reduce_columns(recorder, points, Reduction::Mean)?;
-    let centred = ops::map_binary(recorder, points.buffer(), &mean, BinaryOp::Subtract, Broadcast::Row { columns: dim })?;
+    let centred = ops::map_binary(
+        recorder,
+        points.buffer(),
+        &mean,
+        BinaryOp::Subtract,
+        Broadcast::Row { columns: dim },
+    )?;
     let centred = Matrix::from_buffer(centred, points.rows(), dim)?;
     let m2 = Matrix::zeros(gpu, dim, dim, "second moment")?;
-    ops::gemm(recorder, &centred, &centred, &m2, GemmSpec { transpose_a: true, ..GemmSpec::default() })?;
+    ops::gemm(
+        recorder,
+        &centred,
+        &centred,
+        &m2,
+        GemmSpec {
+            transpose_a: true,
+            ..GemmSpec::default()
+        },
+    )?;
     Ok((mean, m2))
 }
 
@@ -60,7 +78,11 @@ pub fn part_statistics(gpu: &Gpu, points: &[f32], dim: usize) -> Result<PartStat
 /// Statistics of the union of `parts` (all of the same dimension).
 pub fn combine_statistics(parts: &[PartStatistics]) -> PartStatistics {
     let dim = parts.first().map_or(0, PartStatistics::dim);
-    let mut total = PartStatistics { count: 0, mean: vec![0.0; dim], m2: vec![0.0; dim * dim] };
+    let mut total = PartStatistics {
+        count: 0,
+        mean: vec![0.0; dim],
+        m2: vec![0.0; dim * dim],
+    };
     for part in parts.iter().filter(|p| p.count > 0) {
         let (na, nb) = (total.count as f64, part.count as f64);
         let n = na + nb;

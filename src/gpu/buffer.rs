@@ -119,11 +119,13 @@ impl Gpu {
         let mut contents = bytemuck::cast_slice::<T, u8>(data).to_vec();
         contents.resize(padded_size(bytes) as usize, 0);
         let buffer = self.scoped(&format!("uploading buffer {label:?}"), || {
-            Ok(self.device().create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: &contents,
-                usage: STORAGE_USAGES,
-            }))
+            Ok(self
+                .device()
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: &contents,
+                    usage: STORAGE_USAGES,
+                }))
         })?;
         Ok(GpuBuffer {
             buffer,
@@ -137,12 +139,17 @@ impl Gpu {
     ///
     /// Writes are ordered before every later submission on this device.
     pub fn write<T: Pod>(&self, buffer: &GpuBuffer<T>, offset: usize, data: &[T]) -> Result<()> {
-        let end = offset.checked_add(data.len()).filter(|end| *end <= buffer.len);
+        let end = offset
+            .checked_add(data.len())
+            .filter(|end| *end <= buffer.len);
         if end.is_none() {
             return Err(Error::InvalidArgument {
                 name: "write range",
                 value: format!("{offset}..{}", offset.saturating_add(data.len())),
-                expected: format!("a range inside buffer {:?} of {} elements", buffer.label, buffer.len),
+                expected: format!(
+                    "a range inside buffer {:?} of {} elements",
+                    buffer.label, buffer.len
+                ),
             });
         }
         let element = std::mem::size_of::<T>();
@@ -159,8 +166,11 @@ impl Gpu {
             return Ok(());
         }
         self.scoped(&format!("writing buffer {:?}", buffer.label), || {
-            self.queue()
-                .write_buffer(&buffer.buffer, byte_offset as u64, bytemuck::cast_slice(data));
+            self.queue().write_buffer(
+                &buffer.buffer,
+                byte_offset as u64,
+                bytemuck::cast_slice(data),
+            );
             Ok(())
         })
     }
@@ -174,12 +184,19 @@ impl Gpu {
     ///
     /// The data goes through a mappable staging buffer, because storage
     /// buffers cannot be mapped on most adapters.
-    pub fn read_range<T: Pod>(&self, buffer: &GpuBuffer<T>, range: std::ops::Range<usize>) -> Result<Vec<T>> {
+    pub fn read_range<T: Pod>(
+        &self,
+        buffer: &GpuBuffer<T>,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<T>> {
         if range.start > range.end || range.end > buffer.len {
             return Err(Error::InvalidArgument {
                 name: "read range",
                 value: format!("{range:?}"),
-                expected: format!("a range inside buffer {:?} of {} elements", buffer.label, buffer.len),
+                expected: format!(
+                    "a range inside buffer {:?} of {} elements",
+                    buffer.label, buffer.len
+                ),
             });
         }
         if range.is_empty() {
@@ -200,16 +217,20 @@ impl Gpu {
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            let mut encoder = self
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("maso read-back") });
+            let mut encoder =
+                self.device()
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("maso read-back"),
+                    });
             encoder.copy_buffer_to_buffer(&buffer.buffer, copy_start, &staging, 0, copy_len);
             let submission = self.queue().submit([encoder.finish()]);
             self.map_and_copy(&staging, submission, &operation)
         })?;
 
         let skip = (byte_start - copy_start) as usize;
-        Ok(bytemuck::pod_collect_to_vec(&bytes[skip..skip + byte_len as usize]))
+        Ok(bytemuck::pod_collect_to_vec(
+            &bytes[skip..skip + byte_len as usize],
+        ))
     }
 
     /// Maps `staging` after `submission` completes and returns its bytes.
@@ -220,11 +241,13 @@ impl Gpu {
         operation: &str,
     ) -> Result<Vec<u8>> {
         let (sender, receiver) = mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
-            // The receiver outlives the wait below; a failed send means the
-            // caller already returned with an error.
-            let _ = sender.send(result);
-        });
+        staging
+            .slice(..)
+            .map_async(wgpu::MapMode::Read, move |result| {
+                // The receiver outlives the wait below; a failed send means the
+                // caller already returned with an error.
+                let _ = sender.send(result);
+            });
         self.wait_for(submission, operation)?;
         // The map callback runs inside whichever thread's poll observes the
         // mapping complete. With several threads sharing the device, that can
@@ -241,7 +264,8 @@ impl Gpu {
                 Err(_) => {
                     return Err(Error::ReadBack {
                         what: operation.to_string(),
-                        message: "the buffer mapping did not complete before the GPU timeout".to_string(),
+                        message: "the buffer mapping did not complete before the GPU timeout"
+                            .to_string(),
                     })
                 }
             }
@@ -251,10 +275,13 @@ impl Gpu {
             message: error.to_string(),
         })?;
         let bytes = {
-            let view = staging.slice(..).get_mapped_range().map_err(|error| Error::ReadBack {
-                what: operation.to_string(),
-                message: error.to_string(),
-            })?;
+            let view = staging
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|error| Error::ReadBack {
+                    what: operation.to_string(),
+                    message: error.to_string(),
+                })?;
             view.to_vec()
         };
         staging.unmap();
@@ -264,11 +291,13 @@ impl Gpu {
     /// Creates a uniform buffer holding `value` (kernel parameters).
     pub fn create_uniform<P: Pod>(&self, value: &P, label: &str) -> Result<wgpu::Buffer> {
         self.scoped(&format!("creating uniform {label:?}"), || {
-            Ok(self.device().create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: bytemuck::bytes_of(value),
-                usage: wgpu::BufferUsages::UNIFORM,
-            }))
+            Ok(self
+                .device()
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: bytemuck::bytes_of(value),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                }))
         })
     }
 }

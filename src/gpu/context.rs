@@ -58,13 +58,16 @@ impl GpuOptions {
         }
         options.adapter_name = non_empty_env("WGPU_ADAPTER_NAME");
         if let Some(value) = non_empty_env("MASO_GPU_TIMEOUT") {
-            let seconds: f64 = value.trim().parse().ok().filter(|s: &f64| *s > 0.0 && s.is_finite()).ok_or(
-                Error::InvalidEnvironment {
+            let seconds: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s: &f64| *s > 0.0 && s.is_finite())
+                .ok_or(Error::InvalidEnvironment {
                     variable: "MASO_GPU_TIMEOUT",
                     value: value.clone(),
                     expected: "a positive number of seconds",
-                },
-            )?;
+                })?;
             options.poll_timeout = Duration::from_secs_f64(seconds);
         }
         Ok(options)
@@ -72,7 +75,9 @@ impl GpuOptions {
 }
 
 fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// Parses a comma-separated backend list such as `vulkan,gl`.
@@ -160,7 +165,10 @@ fn select_adapter(mut adapters: Vec<wgpu::Adapter>, options: &GpuOptions) -> Res
             return Err(Error::InvalidArgument {
                 name: "device",
                 value: index.to_string(),
-                expected: format!("an adapter index below {} (see `maso info`)", adapters.len()),
+                expected: format!(
+                    "an adapter index below {} (see `maso info`)",
+                    adapters.len()
+                ),
             });
         }
         return Ok(adapters.swap_remove(index));
@@ -263,18 +271,22 @@ impl Gpu {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).map_err(|source| {
-            Error::RequestDevice {
-                adapter: info.name.clone(),
-                source,
-            }
-        })?;
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).map_err(|source| {
+                Error::RequestDevice {
+                    adapter: info.name.clone(),
+                    source,
+                }
+            })?;
 
         let state = Arc::new(DeviceState::default());
         let lost_state = Arc::clone(&state);
         device.set_device_lost_callback(move |reason, message| {
             log::error!("GPU device lost ({reason:?}): {message}");
-            *lost_state.lost.lock().unwrap_or_else(|poison| poison.into_inner()) =
+            *lost_state
+                .lost
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner()) =
                 Some((format!("{reason:?}"), message));
         });
         let uncaptured_state = Arc::clone(&state);
@@ -348,11 +360,22 @@ impl Gpu {
 
     /// Returns an error if the device was lost or an error escaped the scopes.
     pub fn check_healthy(&self) -> Result<()> {
-        if let Some((reason, message)) = self.state.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some((reason, message)) = self
+            .state
+            .lost
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             return Err(Error::DeviceLost { reason, message });
         }
-        let escaped: Vec<String> =
-            std::mem::take(&mut *self.state.uncaptured.lock().unwrap_or_else(|p| p.into_inner()));
+        let escaped: Vec<String> = std::mem::take(
+            &mut *self
+                .state
+                .uncaptured
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
         if !escaped.is_empty() {
             return Err(Error::Validation {
                 operation: "earlier GPU work recorded outside maso's error scopes".to_string(),
@@ -403,7 +426,11 @@ impl Gpu {
     }
 
     /// Blocks until `submission` has finished on the GPU.
-    pub(crate) fn wait_for(&self, submission: wgpu::SubmissionIndex, operation: &str) -> Result<()> {
+    pub(crate) fn wait_for(
+        &self,
+        submission: wgpu::SubmissionIndex,
+        operation: &str,
+    ) -> Result<()> {
         let poll = self.device.poll(wgpu::PollType::Wait {
             submission_index: Some(submission),
             timeout: Some(self.poll_timeout),

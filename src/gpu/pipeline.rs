@@ -66,10 +66,12 @@ impl Gpu {
             report,
         })?;
         self.scoped(&format!("compiling shader {label:?}"), || {
-            Ok(self.device().create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            }))
+            Ok(self
+                .device()
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(label),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                }))
         })
     }
 
@@ -83,17 +85,19 @@ impl Gpu {
     ) -> Result<Kernel> {
         let kernel_label = kernel_label(label, entry_point, constants);
         self.scoped(&format!("creating pipeline {kernel_label}"), || {
-            let pipeline = self.device().create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(&kernel_label),
-                layout: None,
-                module,
-                entry_point: Some(entry_point),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants,
-                    zero_initialize_workgroup_memory: true,
-                },
-                cache: None,
-            });
+            let pipeline =
+                self.device()
+                    .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(&kernel_label),
+                        layout: None,
+                        module,
+                        entry_point: Some(entry_point),
+                        compilation_options: wgpu::PipelineCompilationOptions {
+                            constants,
+                            zero_initialize_workgroup_memory: true,
+                        },
+                        cache: None,
+                    });
             let bind_group_layout = pipeline.get_bind_group_layout(0);
             Ok(Kernel {
                 pipeline,
@@ -104,11 +108,19 @@ impl Gpu {
     }
 
     /// Returns the cached pipeline for an embedded shader, compiling it once.
-    pub fn kernel(&self, shader: &EmbeddedShader, entry_point: &str, constants: &[(&str, f64)]) -> Result<Arc<Kernel>> {
+    pub fn kernel(
+        &self,
+        shader: &EmbeddedShader,
+        entry_point: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<Arc<Kernel>> {
         let key: PipelineKey = (
             shader.name.to_string(),
             entry_point.to_string(),
-            constants.iter().map(|(name, value)| (name.to_string(), value.to_bits())).collect(),
+            constants
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_bits()))
+                .collect(),
         );
         if let Some(kernel) = lock(&self.pipelines.kernels).get(&key) {
             return Ok(Arc::clone(kernel));
@@ -127,10 +139,12 @@ impl Gpu {
         }
         // Embedded shaders passed naga in build.rs; only the driver can still fail.
         let module = self.scoped(&format!("compiling shader {:?}", shader.name), || {
-            Ok(self.device().create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(shader.name),
-                source: wgpu::ShaderSource::Wgsl(shader.source.into()),
-            }))
+            Ok(self
+                .device()
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader.name),
+                    source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+                }))
         })?;
         lock(&self.pipelines.modules).insert(shader.name.to_string(), module.clone());
         Ok(module)
@@ -148,7 +162,10 @@ impl Gpu {
 fn kernel_label(shader: &str, entry_point: &str, constants: &[(&str, f64)]) -> String {
     let mut label = format!("{shader}::{entry_point}");
     if !constants.is_empty() {
-        let list: Vec<String> = constants.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        let list: Vec<String> = constants
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
         label.push_str(&format!("[{}]", list.join(",")));
     }
     label

@@ -177,6 +177,11 @@ impl<'gpu> Recorder<'gpu> {
         Ok(())
     }
 
+    /// Records filling the whole of `buffer` with zeros.
+    pub fn clear<T: Pod>(&mut self, buffer: &GpuBuffer<T>) {
+        self.encoder.clear_buffer(buffer.raw(), 0, None);
+    }
+
     /// Records a copy of `source[source_offset..source_offset + len]` into
     /// `destination` at `destination_offset` (element offsets).
     pub fn copy<T: Pod>(
@@ -187,7 +192,11 @@ impl<'gpu> Recorder<'gpu> {
         destination_offset: usize,
         len: usize,
     ) -> Result<()> {
-        let in_range = |offset: usize, buffer: &GpuBuffer<T>| offset.checked_add(len).is_some_and(|end| end <= buffer.len());
+        let in_range = |offset: usize, buffer: &GpuBuffer<T>| {
+            offset
+                .checked_add(len)
+                .is_some_and(|end| end <= buffer.len())
+        };
         if !in_range(source_offset, source) || !in_range(destination_offset, destination) {
             return Err(Error::InvalidArgument {
                 name: "copy range",
@@ -202,7 +211,11 @@ impl<'gpu> Recorder<'gpu> {
             });
         }
         let element = std::mem::size_of::<T>() as u64;
-        let (from, to, bytes) = (source_offset as u64 * element, destination_offset as u64 * element, len as u64 * element);
+        let (from, to, bytes) = (
+            source_offset as u64 * element,
+            destination_offset as u64 * element,
+            len as u64 * element,
+        );
         if from % 4 != 0 || to % 4 != 0 || bytes % 4 != 0 {
             return Err(Error::InvalidArgument {
                 name: "copy range",
@@ -226,11 +239,15 @@ impl<'gpu> Recorder<'gpu> {
         let sets = self.query_sets.as_mut()?;
         let query = (self.timed_labels.len() as u32 * 2) % QUERIES_PER_SET;
         if query == 0 {
-            sets.push(self.gpu.device().create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("maso dispatch timestamps"),
-                ty: wgpu::QueryType::Timestamp,
-                count: QUERIES_PER_SET,
-            }));
+            sets.push(
+                self.gpu
+                    .device()
+                    .create_query_set(&wgpu::QuerySetDescriptor {
+                        label: Some("maso dispatch timestamps"),
+                        ty: wgpu::QueryType::Timestamp,
+                        count: QUERIES_PER_SET,
+                    }),
+            );
         }
         self.timed_labels.push(label.to_string());
         Some((sets.len() - 1, query))
@@ -273,7 +290,11 @@ impl<'gpu> Recorder<'gpu> {
                 per_dispatch,
             })
         })?;
-        log::trace!("{operation}: {} dispatches in {:.3} ms", report.dispatches, report.seconds() * 1e3);
+        log::trace!(
+            "{operation}: {} dispatches in {:.3} ms",
+            report.dispatches,
+            report.seconds() * 1e3
+        );
         Ok(report)
     }
 }
@@ -308,7 +329,11 @@ fn resolve_timestamps(
     staging
 }
 
-fn timings_from_ticks(gpu: &Gpu, ticks: &[u64], labels: &[String]) -> (Option<f64>, Vec<DispatchTiming>) {
+fn timings_from_ticks(
+    gpu: &Gpu,
+    ticks: &[u64],
+    labels: &[String],
+) -> (Option<f64>, Vec<DispatchTiming>) {
     let period_seconds = gpu.queue().get_timestamp_period() as f64 * 1e-9;
     let per_dispatch: Vec<DispatchTiming> = labels
         .iter()
@@ -320,5 +345,8 @@ fn timings_from_ticks(gpu: &Gpu, ticks: &[u64], labels: &[String]) -> (Option<f6
         .collect();
     let first = ticks.iter().step_by(2).min().copied().unwrap_or(0);
     let last = ticks.iter().skip(1).step_by(2).max().copied().unwrap_or(0);
-    (Some(last.saturating_sub(first) as f64 * period_seconds), per_dispatch)
+    (
+        Some(last.saturating_sub(first) as f64 * period_seconds),
+        per_dispatch,
+    )
 }

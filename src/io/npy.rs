@@ -76,10 +76,17 @@ pub fn read_f64(path: impl AsRef<Path>) -> Result<NpyArray<f64>> {
     if data.len() != expected_len {
         return Err(npy_error(
             path,
-            format!("the header promises {expected_len} values but the file holds {}", data.len()),
+            format!(
+                "the header promises {expected_len} values but the file holds {}",
+                data.len()
+            ),
         ));
     }
-    let data = if fortran_order { fortran_to_c_order(&data, &shape) } else { data };
+    let data = if fortran_order {
+        fortran_to_c_order(&data, &shape)
+    } else {
+        data
+    };
     Ok(NpyArray { shape, data })
 }
 
@@ -136,7 +143,10 @@ where
     if expected != data.len() {
         return Err(Error::ShapeMismatch {
             operation: "npy write",
-            message: format!("shape {shape:?} needs {expected} values but {} were given", data.len()),
+            message: format!(
+                "shape {shape:?} needs {expected} values but {} were given",
+                data.len()
+            ),
         });
     }
     let io_error = |source| Error::Io {
@@ -221,7 +231,9 @@ mod tests {
     #[test]
     fn write_rejects_wrong_length() {
         let path = temp_path("wrong.npy");
-        let message = write_f32(&path, &[3, 3], &[0.0; 8]).unwrap_err().to_string();
+        let message = write_f32(&path, &[3, 3], &[0.0; 8])
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("needs 9 values"), "{message}");
     }
 }

@@ -35,10 +35,22 @@ impl Default for Shard {
 impl Shard {
     /// Parses `I/N` with 0 <= I < N.
     pub fn parse(text: &str) -> Result<Self> {
-        let invalid = |expected: &str| Error::InvalidArgument { name: "shard", value: text.to_string(), expected: expected.to_string() };
-        let (index, count) = text.split_once('/').ok_or_else(|| invalid("I/N, such as 0/4 for the first of 4 shards"))?;
-        let index: usize = index.trim().parse().map_err(|_| invalid("I/N with whole numbers I and N"))?;
-        let count: usize = count.trim().parse().map_err(|_| invalid("I/N with whole numbers I and N"))?;
+        let invalid = |expected: &str| Error::InvalidArgument {
+            name: "shard",
+            value: text.to_string(),
+            expected: expected.to_string(),
+        };
+        let (index, count) = text
+            .split_once('/')
+            .ok_or_else(|| invalid("I/N, such as 0/4 for the first of 4 shards"))?;
+        let index: usize = index
+            .trim()
+            .parse()
+            .map_err(|_| invalid("I/N with whole numbers I and N"))?;
+        let count: usize = count
+            .trim()
+            .parse()
+            .map_err(|_| invalid("I/N with whole numbers I and N"))?;
         if count == 0 || index >= count {
             return Err(invalid("I/N with N >= 1 and 0 <= I < N (shards are numbered from 0, as Slurm array tasks are)"));
         }
@@ -55,7 +67,12 @@ pub fn tile_grid(n1: usize, n2: usize, tile: usize, symmetric: bool) -> Vec<Tile
             if symmetric && j < i {
                 continue;
             }
-            blocks.push(TileBlock { row: i * tile, rows: tile.min(n1 - i * tile), column: j * tile, columns: tile.min(n2 - j * tile) });
+            blocks.push(TileBlock {
+                row: i * tile,
+                rows: tile.min(n1 - i * tile),
+                column: j * tile,
+                columns: tile.min(n2 - j * tile),
+            });
         }
     }
     blocks
@@ -126,15 +143,25 @@ impl TileManifest {
     /// `fingerprint`; a manifest of other inputs is an error.
     pub fn open(directory: &Path, fingerprint: &Fingerprint) -> Result<Self> {
         let path = directory.join("manifest.tiles");
-        let io_error = |source| Error::Io { path: path.clone(), source };
-        std::fs::create_dir_all(directory).map_err(|source| Error::Io { path: directory.to_path_buf(), source })?;
+        let io_error = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(directory).map_err(|source| Error::Io {
+            path: directory.to_path_buf(),
+            source,
+        })?;
         let expected_header = format!("maso tile manifest {}", fingerprint.hex());
         Self::create_if_missing(&path, &expected_header)?;
 
         let mut done = HashSet::new();
         let reader = BufReader::new(File::open(&path).map_err(io_error)?);
         let mut lines = reader.lines();
-        let header = lines.next().transpose().map_err(io_error)?.unwrap_or_default();
+        let header = lines
+            .next()
+            .transpose()
+            .map_err(io_error)?
+            .unwrap_or_default();
         if header != expected_header {
             return Err(Error::InvalidArgument {
                 name: "output directory",
@@ -151,7 +178,10 @@ impl TileManifest {
                 }
             }
         }
-        let file = OpenOptions::new().append(true).open(&path).map_err(io_error)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io_error)?;
         Ok(Self { path, file, done })
     }
 
@@ -166,16 +196,23 @@ impl TileManifest {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let private = path.with_extension(format!("tiles.{}.{unique}", std::process::id()));
-        let io_error = |source| Error::Io { path: private.clone(), source };
+        let io_error = |source| Error::Io {
+            path: private.clone(),
+            source,
+        };
         let mut file = File::create(&private).map_err(io_error)?;
-        file.write_all(format!("{header}\n").as_bytes()).map_err(io_error)?;
+        file.write_all(format!("{header}\n").as_bytes())
+            .map_err(io_error)?;
         file.sync_all().map_err(io_error)?;
         let linked = std::fs::hard_link(&private, path);
         let _ = std::fs::remove_file(&private);
         match linked {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(source) => Err(Error::Io { path: path.to_path_buf(), source }),
+            Err(source) => Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     }
 
@@ -191,11 +228,16 @@ impl TileManifest {
 
     /// Records tile `index` as finished (call after its data is synced).
     pub fn mark_done(&mut self, index: usize) -> Result<()> {
-        let io_error = |source| Error::Io { path: self.path.clone(), source };
+        let io_error = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
         // One write call per line: appends of a few bytes are atomic on
         // local file systems, so concurrent shards never interleave lines.
         // NOTE: NFS does not guarantee atomic appends from several clients.
-        self.file.write_all(format!("{index}\n").as_bytes()).map_err(io_error)?;
+        self.file
+            .write_all(format!("{index}\n").as_bytes())
+            .map_err(io_error)?;
         self.file.sync_data().map_err(io_error)?;
         self.done.insert(index);
         Ok(())
@@ -208,20 +250,32 @@ mod tests {
 
     #[test]
     fn shards_cover_every_tile_once() {
-        for (n1, n2, tile, symmetric) in [(1, 1, 4, true), (10, 10, 3, true), (100, 37, 8, false), (257, 257, 64, true), (1000, 3, 7, false)] {
+        for (n1, n2, tile, symmetric) in [
+            (1, 1, 4, true),
+            (10, 10, 3, true),
+            (100, 37, 8, false),
+            (257, 257, 64, true),
+            (1000, 3, 7, false),
+        ] {
             let tiles = tile_grid(n1, n2, tile, symmetric);
             for count in [1, 2, 3, 4, 7, 16, 100] {
                 let mut seen = vec![0u32; tiles.len()];
                 let mut previous_end = 0;
                 for index in 0..count {
                     let range = shard_range(&tiles, Shard { index, count });
-                    assert_eq!(range.start, previous_end, "n = {n1}x{n2}, {count} shards: gap before shard {index}");
+                    assert_eq!(
+                        range.start, previous_end,
+                        "n = {n1}x{n2}, {count} shards: gap before shard {index}"
+                    );
                     previous_end = range.end;
                     for t in range {
                         seen[t] += 1;
                     }
                 }
-                assert!(seen.iter().all(|&s| s == 1), "n = {n1}x{n2}, tile {tile}, {count} shards: {seen:?}");
+                assert!(
+                    seen.iter().all(|&s| s == 1),
+                    "n = {n1}x{n2}, tile {tile}, {count} shards: {seen:?}"
+                );
             }
         }
     }
@@ -231,8 +285,14 @@ mod tests {
         let tiles = tile_grid(1000, 1000, 64, true);
         let total: usize = tiles.iter().map(|t| t.rows * t.columns).sum();
         for index in 0..4 {
-            let area: usize = tiles[shard_range(&tiles, Shard { index, count: 4 })].iter().map(|t| t.rows * t.columns).sum();
-            assert!((area as f64 - total as f64 / 4.0).abs() <= 64.0 * 64.0, "shard {index}: {area} of {total}");
+            let area: usize = tiles[shard_range(&tiles, Shard { index, count: 4 })]
+                .iter()
+                .map(|t| t.rows * t.columns)
+                .sum();
+            assert!(
+                (area as f64 - total as f64 / 4.0).abs() <= 64.0 * 64.0,
+                "shard {index}: {area} of {total}"
+            );
         }
     }
 
@@ -247,7 +307,8 @@ mod tests {
 
     #[test]
     fn concurrent_shards_share_one_manifest() {
-        let directory = std::env::temp_dir().join(format!("maso-manifest-race-{}", std::process::id()));
+        let directory =
+            std::env::temp_dir().join(format!("maso-manifest-race-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&directory);
         let fingerprint = Fingerprint::default();
         std::thread::scope(|scope| {
@@ -281,7 +342,10 @@ mod tests {
         assert!(!reopened.is_done(4));
         let mut second = Fingerprint::default();
         second.update(b"inputs B");
-        let message = TileManifest::open(&directory, &second).err().unwrap().to_string();
+        let message = TileManifest::open(&directory, &second)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(message.contains("inputs or settings changed"), "{message}");
     }
 }

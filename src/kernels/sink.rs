@@ -11,7 +11,15 @@ use crate::error::{Error, Result};
 pub trait GramSink {
     /// Stores `block` (row-major, `rows` x `columns`) of component
     /// `component` at row `row` and column `column`.
-    fn write_block(&mut self, component: usize, row: usize, column: usize, rows: usize, columns: usize, block: &[f32]) -> Result<()>;
+    fn write_block(
+        &mut self,
+        component: usize,
+        row: usize,
+        column: usize,
+        rows: usize,
+        columns: usize,
+        block: &[f32],
+    ) -> Result<()>;
 
     /// Flushes buffered data; called once after the last block.
     fn finish(&mut self) -> Result<()> {
@@ -48,7 +56,15 @@ impl MemorySink {
 }
 
 impl GramSink for MemorySink {
-    fn write_block(&mut self, component: usize, row: usize, column: usize, rows: usize, columns: usize, block: &[f32]) -> Result<()> {
+    fn write_block(
+        &mut self,
+        component: usize,
+        row: usize,
+        column: usize,
+        rows: usize,
+        columns: usize,
+        block: &[f32],
+    ) -> Result<()> {
         let matrix = &mut self.components[component];
         for r in 0..rows {
             let start = (row + r) * self.columns + column;
@@ -103,9 +119,17 @@ pub struct NpySink {
 pub(crate) fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
     let shape_text = match shape {
         [single] => format!("({single},)"),
-        _ => format!("({})", shape.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
-    let dictionary = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let dictionary =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     let unpadded = 10 + dictionary.len() + 1;
     let padding = unpadded.div_ceil(64) * 64 - unpadded;
     let mut header = Vec::with_capacity(unpadded + padding);
@@ -120,7 +144,13 @@ pub(crate) fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
 impl NpySink {
     /// Creates (or truncates) `DIR/NAME.npy` for each name, sized for
     /// `rows` x `columns` values of `dtype`.
-    pub fn create(directory: &Path, names: &[String], rows: usize, columns: usize, dtype: NpyDtype) -> Result<Self> {
+    pub fn create(
+        directory: &Path,
+        names: &[String],
+        rows: usize,
+        columns: usize,
+        dtype: NpyDtype,
+    ) -> Result<Self> {
         std::fs::create_dir_all(directory).map_err(|source| Error::Io {
             path: directory.to_path_buf(),
             source,
@@ -138,7 +168,11 @@ impl NpySink {
             let data_offset = header.len() as u64;
             let total = data_offset + rows as u64 * columns as u64 * dtype.size();
             file.set_len(total).map_err(io_error)?;
-            targets.push(NpyTarget { path, file, data_offset });
+            targets.push(NpyTarget {
+                path,
+                file,
+                data_offset,
+            });
         }
         Ok(Self {
             targets,
@@ -152,15 +186,33 @@ impl NpySink {
     /// truncating it, creating it at full size if missing, so that several
     /// shards can fill one file. An existing file must have the same header
     /// (dtype and shape).
-    pub fn open_shared(directory: &Path, names: &[String], rows: usize, columns: usize, dtype: NpyDtype) -> Result<Self> {
-        std::fs::create_dir_all(directory).map_err(|source| Error::Io { path: directory.to_path_buf(), source })?;
+    pub fn open_shared(
+        directory: &Path,
+        names: &[String],
+        rows: usize,
+        columns: usize,
+        dtype: NpyDtype,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(directory).map_err(|source| Error::Io {
+            path: directory.to_path_buf(),
+            source,
+        })?;
         let header = npy_header(dtype.descr(), &[rows, columns]);
         let total = header.len() as u64 + rows as u64 * columns as u64 * dtype.size();
         let mut targets = Vec::with_capacity(names.len());
         for name in names {
             let path = directory.join(format!("{name}.npy"));
-            let io_error = |source| Error::Io { path: path.clone(), source };
-            let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_error)?;
+            let io_error = |source| Error::Io {
+                path: path.clone(),
+                source,
+            };
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(io_error)?;
             let length = file.metadata().map_err(io_error)?.len();
             if length == 0 {
                 file.write_all(&header).map_err(io_error)?;
@@ -168,7 +220,8 @@ impl NpySink {
             } else {
                 let mut existing = vec![0u8; header.len()];
                 use std::io::Read as _;
-                let matches = length == total && file.read_exact(&mut existing).is_ok() && existing == header;
+                let matches =
+                    length == total && file.read_exact(&mut existing).is_ok() && existing == header;
                 if !matches {
                     return Err(Error::Npy {
                         path: path.clone(),
@@ -176,36 +229,63 @@ impl NpySink {
                     });
                 }
             }
-            targets.push(NpyTarget { path, file, data_offset: header.len() as u64 });
+            targets.push(NpyTarget {
+                path,
+                file,
+                data_offset: header.len() as u64,
+            });
         }
-        Ok(Self { targets, columns, dtype, row_bytes: Vec::new() })
+        Ok(Self {
+            targets,
+            columns,
+            dtype,
+            row_bytes: Vec::new(),
+        })
     }
 
     /// Paths of the files being written, in component order.
     pub fn paths(&self) -> Vec<PathBuf> {
-        self.targets.iter().map(|target| target.path.clone()).collect()
+        self.targets
+            .iter()
+            .map(|target| target.path.clone())
+            .collect()
     }
 }
 
 impl GramSink for NpySink {
-    fn write_block(&mut self, component: usize, row: usize, column: usize, rows: usize, columns: usize, block: &[f32]) -> Result<()> {
+    fn write_block(
+        &mut self,
+        component: usize,
+        row: usize,
+        column: usize,
+        rows: usize,
+        columns: usize,
+        block: &[f32],
+    ) -> Result<()> {
         let target = &mut self.targets[component];
         let element = self.dtype.size();
         for r in 0..rows {
             let values = &block[r * columns..(r + 1) * columns];
             self.row_bytes.clear();
             match self.dtype {
-                NpyDtype::Float32 => values.iter().for_each(|v| self.row_bytes.extend_from_slice(&v.to_le_bytes())),
-                NpyDtype::Float64 => values
+                NpyDtype::Float32 => values
                     .iter()
-                    .for_each(|v| self.row_bytes.extend_from_slice(&f64::from(*v).to_le_bytes())),
+                    .for_each(|v| self.row_bytes.extend_from_slice(&v.to_le_bytes())),
+                NpyDtype::Float64 => values.iter().for_each(|v| {
+                    self.row_bytes
+                        .extend_from_slice(&f64::from(*v).to_le_bytes())
+                }),
             }
-            let offset = target.data_offset + ((row + r) as u64 * self.columns as u64 + column as u64) * element;
+            let offset = target.data_offset
+                + ((row + r) as u64 * self.columns as u64 + column as u64) * element;
             let io_error = |source| Error::Io {
                 path: target.path.clone(),
                 source,
             };
-            target.file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
+            target
+                .file
+                .seek(SeekFrom::Start(offset))
+                .map_err(io_error)?;
             target.file.write_all(&self.row_bytes).map_err(io_error)?;
         }
         Ok(())

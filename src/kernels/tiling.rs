@@ -50,7 +50,12 @@ const MAX_TILE: usize = 4096;
 /// Picks the tile edge: `requested`, or the largest multiple of 64 (at most
 /// 4096) for which `components` output planes and one point's
 /// `floats_per_point` input values per tile row fit in one storage binding.
-pub fn tile_edge(gpu: &Gpu, components: usize, floats_per_point: usize, requested: Option<usize>) -> Result<usize> {
+pub fn tile_edge(
+    gpu: &Gpu,
+    components: usize,
+    floats_per_point: usize,
+    requested: Option<usize>,
+) -> Result<usize> {
     let binding_floats = (gpu.max_storage_binding_bytes() / 4) as usize;
     if let Some(tile) = requested {
         if tile == 0 {
@@ -131,8 +136,21 @@ pub fn run_tiled(
         }
         let block = tiles[index];
         let (planes, gpu_seconds) = compute_tile(block)?;
-        let layout = TileLayout { symmetric, upper_only, components };
-        store_tile(sink, manifest.as_deref_mut(), &mut report, layout, index, block, planes, gpu_seconds)?;
+        let layout = TileLayout {
+            symmetric,
+            upper_only,
+            components,
+        };
+        store_tile(
+            sink,
+            manifest.as_deref_mut(),
+            &mut report,
+            layout,
+            index,
+            block,
+            planes,
+            gpu_seconds,
+        )?;
         progress(done + 1, total);
     }
     sink.finish()?;
@@ -162,21 +180,36 @@ pub fn run_tiled_parallel<'w>(
     let range = shard_range(&tiles, selection.shard);
     let total = range.len();
     let mut manifest = selection.manifest;
-    let pending: Vec<usize> = range.filter(|&index| !manifest.as_ref().is_some_and(|m| m.is_done(index))).collect();
+    let pending: Vec<usize> = range
+        .filter(|&index| !manifest.as_ref().is_some_and(|m| m.is_done(index)))
+        .collect();
     let mut done = total - pending.len();
-    let mut report = GramReport { rows: n1, columns: n2, tile, tiles_computed: 0, entries_computed: 0, gpu_seconds: 0.0, wall_seconds: 0.0 };
+    let mut report = GramReport {
+        rows: n1,
+        columns: n2,
+        tile,
+        tiles_computed: 0,
+        entries_computed: 0,
+        gpu_seconds: 0.0,
+        wall_seconds: 0.0,
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<(usize, Vec<f32>, f64)>>(workers.len() * 2);
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<Result<(usize, Vec<f32>, f64)>>(workers.len() * 2);
 
     std::thread::scope(|scope| -> Result<()> {
         for mut worker in workers {
-            let (sender, next, stop, pending, tiles) = (sender.clone(), &next, &stop, &pending, &tiles);
+            let (sender, next, stop, pending, tiles) =
+                (sender.clone(), &next, &stop, &pending, &tiles);
             scope.spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let position = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&index) = pending.get(position) else { break };
-                    let outcome = worker(tiles[index]).map(|(planes, seconds)| (index, planes, seconds));
+                    let Some(&index) = pending.get(position) else {
+                        break;
+                    };
+                    let outcome =
+                        worker(tiles[index]).map(|(planes, seconds)| (index, planes, seconds));
                     let failed = outcome.is_err();
                     if sender.send(outcome).is_err() || failed {
                         break;
@@ -198,8 +231,21 @@ pub fn run_tiled_parallel<'w>(
             if first_error.is_some() {
                 continue;
             }
-            let layout = TileLayout { symmetric, upper_only, components };
-            if let Err(error) = store_tile(sink, manifest.as_deref_mut(), &mut report, layout, index, tiles[index], planes, gpu_seconds) {
+            let layout = TileLayout {
+                symmetric,
+                upper_only,
+                components,
+            };
+            if let Err(error) = store_tile(
+                sink,
+                manifest.as_deref_mut(),
+                &mut report,
+                layout,
+                index,
+                tiles[index],
+                planes,
+                gpu_seconds,
+            ) {
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 first_error = Some(error);
                 continue;
@@ -241,7 +287,13 @@ fn store_tile(
     if layout.symmetric && layout.upper_only && diagonal {
         mirror_upper_triangle(&mut planes, block.rows, layout.components);
     }
-    write_tile(sink, &planes, layout.components, block, layout.symmetric && !diagonal)?;
+    write_tile(
+        sink,
+        &planes,
+        layout.components,
+        block,
+        layout.symmetric && !diagonal,
+    )?;
     if let Some(manifest) = manifest {
         sink.sync()?;
         manifest.mark_done(index)?;
@@ -265,12 +317,25 @@ fn mirror_upper_triangle(planes: &mut [f32], edge: usize, components: usize) {
 
 /// Writes each component plane of a tile, and its transpose below the
 /// diagonal when `mirror` is set.
-fn write_tile(sink: &mut dyn GramSink, planes: &[f32], components: usize, block: TileBlock, mirror: bool) -> Result<()> {
+fn write_tile(
+    sink: &mut dyn GramSink,
+    planes: &[f32],
+    components: usize,
+    block: TileBlock,
+    mirror: bool,
+) -> Result<()> {
     let plane = block.rows * block.columns;
     let mut transposed = Vec::new();
     for component in 0..components {
         let values = &planes[component * plane..(component + 1) * plane];
-        sink.write_block(component, block.row, block.column, block.rows, block.columns, values)?;
+        sink.write_block(
+            component,
+            block.row,
+            block.column,
+            block.rows,
+            block.columns,
+            values,
+        )?;
         if mirror {
             transposed.clear();
             transposed.resize(plane, 0.0);
@@ -279,7 +344,14 @@ fn write_tile(sink: &mut dyn GramSink, planes: &[f32], components: usize, block:
                     transposed[c * block.rows + r] = values[r * block.columns + c];
                 }
             }
-            sink.write_block(component, block.column, block.row, block.columns, block.rows, &transposed)?;
+            sink.write_block(
+                component,
+                block.column,
+                block.row,
+                block.columns,
+                block.rows,
+                &transposed,
+            )?;
         }
     }
     Ok(())

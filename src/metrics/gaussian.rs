@@ -102,27 +102,49 @@ pub fn gaussian_statistics_in_blocks(
     let mut recorder = gpu.recorder("Gaussian statistics");
     for (index, (block, ones)) in blocks.iter().zip(&ones).enumerate() {
         let ones_row = Matrix::from_buffer(ones.clone(), 1, block.rows())?;
-        gemm(&mut recorder, &ones_row, block, &mean, accumulate(1.0 / count as f32, index))?;
+        gemm(
+            &mut recorder,
+            &ones_row,
+            block,
+            &mean,
+            accumulate(1.0 / count as f32, index),
+        )?;
     }
     for (index, (block, ones)) in blocks.iter().zip(&ones).enumerate() {
         // X <- X - 1 mu^T, then S += X^T X / (n - 1).
         let ones_column = Matrix::from_buffer(ones.clone(), block.rows(), 1)?;
-        let centre = GemmSpec { alpha: -1.0, beta: 1.0, ..GemmSpec::default() };
+        let centre = GemmSpec {
+            alpha: -1.0,
+            beta: 1.0,
+            ..GemmSpec::default()
+        };
         gemm(&mut recorder, &ones_column, &mean, block, centre)?;
-        let spec = GemmSpec { transpose_a: true, ..accumulate(1.0 / (count - 1) as f32, index) };
+        let spec = GemmSpec {
+            transpose_a: true,
+            ..accumulate(1.0 / (count - 1) as f32, index)
+        };
         gemm(&mut recorder, block, block, &covariance, spec)?;
     }
     recorder.submit()?;
 
     let mean: Vec<f64> = mean.read(gpu)?.into_iter().map(f64::from).collect();
     let covariance = symmetrised(&covariance.read(gpu)?, dim);
-    if mean.iter().chain(&covariance).any(|value| !value.is_finite()) {
+    if mean
+        .iter()
+        .chain(&covariance)
+        .any(|value| !value.is_finite())
+    {
         return Err(Error::Dataset {
             origin: "points".to_string(),
             message: "the mean or covariance overflowed f32; rescale the points".to_string(),
         });
     }
-    Ok(GaussianStatistics { mean, covariance, dim, count })
+    Ok(GaussianStatistics {
+        mean,
+        covariance,
+        dim,
+        count,
+    })
 }
 
 /// Rows per block: one block of points must fit one storage binding.
@@ -142,14 +164,19 @@ fn statistics_block_rows(gpu: &Gpu, dim: usize) -> Result<usize> {
 /// C = alpha A B for the first block, C += alpha A B for the others.
 fn accumulate(alpha: f32, block_index: usize) -> GemmSpec {
     let beta = if block_index == 0 { 0.0 } else { 1.0 };
-    GemmSpec { alpha, beta, ..GemmSpec::default() }
+    GemmSpec {
+        alpha,
+        beta,
+        ..GemmSpec::default()
+    }
 }
 
 fn symmetrised(values: &[f32], dim: usize) -> Vec<f64> {
     let mut result = vec![0.0; dim * dim];
     for i in 0..dim {
         for j in 0..dim {
-            result[i * dim + j] = 0.5 * (f64::from(values[i * dim + j]) + f64::from(values[j * dim + i]));
+            result[i * dim + j] =
+                0.5 * (f64::from(values[i * dim + j]) + f64::from(values[j * dim + i]));
         }
     }
     result
@@ -168,7 +195,10 @@ pub fn frechet_distance(a: &GaussianStatistics, b: &GaussianStatistics) -> Resul
     if a.dim != b.dim {
         return Err(Error::ShapeMismatch {
             operation: "frechet_distance",
-            message: format!("the first statistics have dim = {} but the second have dim = {}", a.dim, b.dim),
+            message: format!(
+                "the first statistics have dim = {} but the second have dim = {}",
+                a.dim, b.dim
+            ),
         });
     }
     squared_wasserstein2(&a.mean, &a.covariance, &b.mean, &b.covariance, a.dim)
@@ -182,11 +212,23 @@ pub fn frechet_distance(a: &GaussianStatistics, b: &GaussianStatistics) -> Resul
 /// covariances must be finite and symmetric within
 /// [`COVARIANCE_SYMMETRY_TOLERANCE`]; they are used as (S + S^T) / 2, and
 /// negative eigenvalues (an indefinite matrix from rounding) count as 0.
-pub fn wasserstein2_gaussians(mean1: &[f64], cov1: &[f64], mean2: &[f64], cov2: &[f64], dim: usize) -> Result<f64> {
+pub fn wasserstein2_gaussians(
+    mean1: &[f64],
+    cov1: &[f64],
+    mean2: &[f64],
+    cov2: &[f64],
+    dim: usize,
+) -> Result<f64> {
     Ok(squared_wasserstein2(mean1, cov1, mean2, cov2, dim)?.sqrt())
 }
 
-fn squared_wasserstein2(mean1: &[f64], cov1: &[f64], mean2: &[f64], cov2: &[f64], dim: usize) -> Result<f64> {
+fn squared_wasserstein2(
+    mean1: &[f64],
+    cov1: &[f64],
+    mean2: &[f64],
+    cov2: &[f64],
+    dim: usize,
+) -> Result<f64> {
     check_dim(dim)?;
     let s1 = checked_covariance(mean1, cov1, dim, "first")?;
     let s2 = checked_covariance(mean2, cov2, dim, "second")?;
@@ -194,13 +236,21 @@ fn squared_wasserstein2(mean1: &[f64], cov1: &[f64], mean2: &[f64], cov2: &[f64]
     let root1 = psd_square_root(&s1)?;
     let middle = &root1 * &s2 * &root1;
     let middle = (&middle + middle.transpose()) * 0.5;
-    let trace_root: f64 = eigenvalues(middle)?.iter().map(|value| value.max(0.0).sqrt()).sum();
+    let trace_root: f64 = eigenvalues(middle)?
+        .iter()
+        .map(|value| value.max(0.0).sqrt())
+        .sum();
     let mean_term: f64 = mean1.iter().zip(mean2).map(|(x, y)| (x - y).powi(2)).sum();
     Ok((mean_term + s1.trace() + s2.trace() - 2.0 * trace_root).max(0.0))
 }
 
 /// Validates one Gaussian and returns its symmetrised covariance.
-fn checked_covariance(mean: &[f64], covariance: &[f64], dim: usize, label: &str) -> Result<DMatrix<f64>> {
+fn checked_covariance(
+    mean: &[f64],
+    covariance: &[f64],
+    dim: usize,
+    label: &str,
+) -> Result<DMatrix<f64>> {
     if mean.len() != dim || covariance.len() != dim * dim {
         return Err(Error::ShapeMismatch {
             operation: "wasserstein2_gaussians",
@@ -213,23 +263,37 @@ fn checked_covariance(mean: &[f64], covariance: &[f64], dim: usize, label: &str)
             ),
         });
     }
-    let invalid = |value: String, expected: String| Error::InvalidArgument { name: "Gaussian", value, expected };
+    let invalid = |value: String, expected: String| Error::InvalidArgument {
+        name: "Gaussian",
+        value,
+        expected,
+    };
     if let Some(index) = mean.iter().position(|value| !value.is_finite()) {
-        return Err(invalid(format!("{label} mean[{index}] = {}", mean[index]), "finite values".to_string()));
+        return Err(invalid(
+            format!("{label} mean[{index}] = {}", mean[index]),
+            "finite values".to_string(),
+        ));
     }
     if let Some(index) = covariance.iter().position(|value| !value.is_finite()) {
         let (i, j) = (index / dim, index % dim);
-        return Err(invalid(format!("{label} covariance[{i}, {j}] = {}", covariance[index]), "finite values".to_string()));
+        return Err(invalid(
+            format!("{label} covariance[{i}, {j}] = {}", covariance[index]),
+            "finite values".to_string(),
+        ));
     }
 
-    let largest = covariance.iter().fold(0.0f64, |max, value| max.max(value.abs()));
+    let largest = covariance
+        .iter()
+        .fold(0.0f64, |max, value| max.max(value.abs()));
     let allowed = COVARIANCE_SYMMETRY_TOLERANCE * largest;
     for i in 0..dim {
         for j in i + 1..dim {
             let (upper, lower) = (covariance[i * dim + j], covariance[j * dim + i]);
             if (upper - lower).abs() > allowed {
                 return Err(invalid(
-                    format!("{label} covariance[{i}, {j}] = {upper}, covariance[{j}, {i}] = {lower}"),
+                    format!(
+                        "{label} covariance[{i}, {j}] = {upper}, covariance[{j}, {i}] = {lower}"
+                    ),
                     format!(
                         "a symmetric matrix: entries may differ from their transpose by at most \
                          {COVARIANCE_SYMMETRY_TOLERANCE:e} times the largest entry ({largest:e})"
@@ -257,9 +321,13 @@ fn decompose(matrix: DMatrix<f64>) -> Result<SymmetricEigen<f64, nalgebra::Dyn>>
     let dim = matrix.nrows();
     // Symmetric QR usually converges in a few iterations per eigenvalue, so
     // the cap only stops a decomposition that fails to converge.
-    SymmetricEigen::try_new(matrix, f64::EPSILON, 1000 * dim.max(1)).ok_or_else(|| Error::InvalidArgument {
-        name: "covariance",
-        value: format!("a {dim} x {dim} matrix"),
-        expected: "a matrix whose symmetric eigendecomposition converges; check it for extreme values".to_string(),
+    SymmetricEigen::try_new(matrix, f64::EPSILON, 1000 * dim.max(1)).ok_or_else(|| {
+        Error::InvalidArgument {
+            name: "covariance",
+            value: format!("a {dim} x {dim} matrix"),
+            expected:
+                "a matrix whose symmetric eigendecomposition converges; check it for extreme values"
+                    .to_string(),
+        }
     })
 }

@@ -51,12 +51,19 @@ impl KnnTiling {
         let binding_rows = gpu.max_storage_binding_bytes() / row_bytes.max(state_bytes);
         let block_rows = (binding_rows.min(u32::MAX as u64) as usize).clamp(1, points.max(1));
         let work_per_reference = block_rows as u64 * row_bytes / 4;
-        let chunk_rows = (WORK_PER_DISPATCH / work_per_reference).clamp(1, block_rows as u64) as usize;
-        Self { block_rows, chunk_rows }
+        let chunk_rows =
+            (WORK_PER_DISPATCH / work_per_reference).clamp(1, block_rows as u64) as usize;
+        Self {
+            block_rows,
+            chunk_rows,
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        for (name, value) in [("block_rows", self.block_rows), ("chunk_rows", self.chunk_rows)] {
+        for (name, value) in [
+            ("block_rows", self.block_rows),
+            ("chunk_rows", self.chunk_rows),
+        ] {
             if value == 0 || value > u32::MAX as usize {
                 return Err(Error::InvalidArgument {
                     name,
@@ -106,7 +113,13 @@ pub fn knn_radii(gpu: &Gpu, points: &[f32], dim: usize, k: usize) -> Result<Vec<
 
 /// Computes [`knn_radii`] with an explicit tiling, for example small chunks
 /// that bound the duration of each dispatch.
-pub fn knn_radii_tiled(gpu: &Gpu, points: &[f32], dim: usize, k: usize, tiling: KnnTiling) -> Result<Vec<f32>> {
+pub fn knn_radii_tiled(
+    gpu: &Gpu,
+    points: &[f32],
+    dim: usize,
+    k: usize,
+    tiling: KnnTiling,
+) -> Result<Vec<f32>> {
     let set = PointSet::new(points, dim, "points")?;
     check_k(k, set.rows, set.name)?;
     tiling.validate()?;
@@ -138,14 +151,24 @@ struct Batches<'gpu> {
 
 impl<'gpu> Batches<'gpu> {
     fn new(gpu: &'gpu Gpu, label: &'static str) -> Self {
-        Self { gpu, label, recorder: None }
+        Self {
+            gpu,
+            label,
+            recorder: None,
+        }
     }
 
     fn recorder(&mut self) -> Result<&mut Recorder<'gpu>> {
-        if self.recorder.as_ref().is_some_and(|recorder| recorder.dispatch_count() >= DISPATCHES_PER_SUBMISSION) {
+        if self
+            .recorder
+            .as_ref()
+            .is_some_and(|recorder| recorder.dispatch_count() >= DISPATCHES_PER_SUBMISSION)
+        {
             self.submit()?;
         }
-        Ok(self.recorder.get_or_insert_with(|| self.gpu.recorder(self.label)))
+        Ok(self
+            .recorder
+            .get_or_insert_with(|| self.gpu.recorder(self.label)))
     }
 
     fn submit(&mut self) -> Result<()> {
@@ -177,12 +200,20 @@ fn for_each_chunk(
 
 /// Returns, for each point of `blocks`, the k-th smallest squared distance to
 /// the other points of the same set.
-pub(crate) fn kth_smallest_squared(gpu: &Gpu, blocks: &PointBlocks, k: usize, chunk_rows: usize) -> Result<Vec<f32>> {
+pub(crate) fn kth_smallest_squared(
+    gpu: &Gpu,
+    blocks: &PointBlocks,
+    k: usize,
+    chunk_rows: usize,
+) -> Result<Vec<f32>> {
     let kernel = gpu.kernel(&shaders::KNN, "knn_smallest", &[])?;
     let mut kth = Vec::with_capacity(blocks.total_rows);
     for query_block in 0..blocks.len() {
         let query_rows = blocks.rows[query_block];
-        let state = gpu.upload(&vec![f32::MAX; query_rows * k], "k smallest squared distances")?;
+        let state = gpu.upload(
+            &vec![f32::MAX; query_rows * k],
+            "k smallest squared distances",
+        )?;
         let grid = grid_1d(gpu, query_rows, "k-NN search")?;
         let mut batches = Batches::new(gpu, "k-NN search");
         for_each_chunk(blocks, chunk_rows, |reference_block, range| {
@@ -279,4 +310,3 @@ pub(crate) fn ball_counts(
     }
     Ok(result)
 }
-

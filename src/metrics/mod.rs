@@ -11,7 +11,8 @@ mod points;
 mod prdc;
 
 pub use gaussian::{
-    frechet_distance, gaussian_statistics, gaussian_statistics_in_blocks, wasserstein2_gaussians, GaussianStatistics, COVARIANCE_SYMMETRY_TOLERANCE,
+    frechet_distance, gaussian_statistics, gaussian_statistics_in_blocks, wasserstein2_gaussians,
+    GaussianStatistics, COVARIANCE_SYMMETRY_TOLERANCE,
 };
 pub use knn::{knn_radii, knn_radii_tiled, KnnTiling, MAX_K};
 pub use prdc::{prdc, prdc_tiled, Prdc, PRDC_CONVENTION};

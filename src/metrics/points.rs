@@ -34,12 +34,20 @@ impl<'a> PointSet<'a> {
             return Err(Error::InvalidArgument {
                 name: "point count",
                 value: rows.to_string(),
-                expected: format!("at most {} {name}, because the kernels index rows with u32", u32::MAX),
+                expected: format!(
+                    "at most {} {name}, because the kernels index rows with u32",
+                    u32::MAX
+                ),
             });
         }
         check_finite(values, dim, name)?;
         check_magnitude(values, dim, name)?;
-        Ok(Self { values, dim, rows, name })
+        Ok(Self {
+            values,
+            dim,
+            rows,
+            name,
+        })
     }
 
     /// Returns rows `range` as a slice of coordinates.
@@ -79,7 +87,9 @@ pub(crate) fn check_finite(values: &[f32], dim: usize, name: &'static str) -> Re
 /// distance is at most dim * (2 max|x|)^2; the bound keeps a factor of 2 for
 /// rounding in the f32 sums.
 fn check_magnitude(values: &[f32], dim: usize, name: &'static str) -> Result<()> {
-    let largest = values.iter().fold(0.0f64, |max, value| max.max(f64::from(value.abs())));
+    let largest = values
+        .iter()
+        .fold(0.0f64, |max, value| max.max(f64::from(value.abs())));
     let bound = dim as f64 * (2.0 * largest).powi(2);
     if bound > f64::from(f32::MAX) / 2.0 {
         return Err(Error::Dataset {
@@ -119,8 +129,13 @@ impl PointBlocks {
         while start < points.rows {
             let end = (start + block_rows).min(points.rows);
             let mut padded = vec![0.0f32; (end - start) * padded_dim];
-            for (row, coordinates) in points.rows_slice(start..end).chunks_exact(points.dim).enumerate() {
-                padded[row * padded_dim..row * padded_dim + points.dim].copy_from_slice(coordinates);
+            for (row, coordinates) in points
+                .rows_slice(start..end)
+                .chunks_exact(points.dim)
+                .enumerate()
+            {
+                padded[row * padded_dim..row * padded_dim + points.dim]
+                    .copy_from_slice(coordinates);
             }
             blocks.buffers.push(gpu.upload(&padded, points.name)?);
             blocks.offsets.push(start);

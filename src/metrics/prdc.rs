@@ -62,11 +62,25 @@ pub struct Prdc {
 pub fn prdc(gpu: &Gpu, real: &[f32], fake: &[f32], dim: usize, k: usize) -> Result<Prdc> {
     check_dim(dim)?;
     let points = (real.len() / dim).max(fake.len() / dim);
-    prdc_tiled(gpu, real, fake, dim, k, KnnTiling::for_adapter(gpu, points, dim, k))
+    prdc_tiled(
+        gpu,
+        real,
+        fake,
+        dim,
+        k,
+        KnnTiling::for_adapter(gpu, points, dim, k),
+    )
 }
 
 /// Computes [`prdc`] with an explicit tiling.
-pub fn prdc_tiled(gpu: &Gpu, real: &[f32], fake: &[f32], dim: usize, k: usize, tiling: KnnTiling) -> Result<Prdc> {
+pub fn prdc_tiled(
+    gpu: &Gpu,
+    real: &[f32],
+    fake: &[f32],
+    dim: usize,
+    k: usize,
+    tiling: KnnTiling,
+) -> Result<Prdc> {
     let real = PointSet::new(real, dim, "real points")?;
     let fake = PointSet::new(fake, dim, "fake points")?;
     check_k(k, real.rows, real.name)?;
@@ -80,14 +94,48 @@ pub fn prdc_tiled(gpu: &Gpu, real: &[f32], fake: &[f32], dim: usize, k: usize, t
     // Fake points against the real balls give precision and density; real
     // points against the fake balls give recall, and their nearest fake
     // point gives coverage.
-    let fake_in_real = ball_counts(gpu, &fake_blocks, &real_blocks, &real_radii2, tiling.chunk_rows)?;
-    let real_in_fake = ball_counts(gpu, &real_blocks, &fake_blocks, &fake_radii2, tiling.chunk_rows)?;
+    let fake_in_real = ball_counts(
+        gpu,
+        &fake_blocks,
+        &real_blocks,
+        &real_radii2,
+        tiling.chunk_rows,
+    )?;
+    let real_in_fake = ball_counts(
+        gpu,
+        &real_blocks,
+        &fake_blocks,
+        &fake_radii2,
+        tiling.chunk_rows,
+    )?;
 
-    let covered = real_in_fake.nearest2.iter().zip(&real_radii2).filter(|(nearest2, radius2)| nearest2 < radius2);
-    let containing_balls: u64 = fake_in_real.counts.iter().map(|&count| u64::from(count)).sum();
+    let covered = real_in_fake
+        .nearest2
+        .iter()
+        .zip(&real_radii2)
+        .filter(|(nearest2, radius2)| nearest2 < radius2);
+    let containing_balls: u64 = fake_in_real
+        .counts
+        .iter()
+        .map(|&count| u64::from(count))
+        .sum();
     Ok(Prdc {
-        precision: share(fake_in_real.counts.iter().filter(|&&count| count > 0).count(), fake.rows),
-        recall: share(real_in_fake.counts.iter().filter(|&&count| count > 0).count(), real.rows),
+        precision: share(
+            fake_in_real
+                .counts
+                .iter()
+                .filter(|&&count| count > 0)
+                .count(),
+            fake.rows,
+        ),
+        recall: share(
+            real_in_fake
+                .counts
+                .iter()
+                .filter(|&&count| count > 0)
+                .count(),
+            real.rows,
+        ),
         // The same operations as prdc 0.2, (1 / k) * mean(counts), so that
         // equal counts give bit-identical values.
         density: (1.0 / k as f64) * (containing_balls as f64 / fake.rows as f64),

@@ -170,14 +170,23 @@ fn map_params(length: usize, columns: usize, broadcast: u32, p: f32, q: f32) -> 
 }
 
 /// Records `f(x)` into a new buffer.
-pub fn map_unary(recorder: &mut Recorder, x: &GpuBuffer<f32>, op: UnaryOp) -> Result<GpuBuffer<f32>> {
+pub fn map_unary(
+    recorder: &mut Recorder,
+    x: &GpuBuffer<f32>,
+    op: UnaryOp,
+) -> Result<GpuBuffer<f32>> {
     let gpu = recorder.gpu();
     let output = gpu.create_buffer::<f32>(x.len(), "map_unary output")?;
     let (code, p, q) = op.encode();
     let kernel = gpu.kernel(&shaders::ELEMENTWISE, "map_unary", &[("OP", code as f64)])?;
     let params = recorder.uniform(&map_params(x.len(), 1, 0, p, q)?)?;
     let grid = grid_1d(gpu, x.len(), "map_unary")?;
-    recorder.dispatch(&kernel, &[(0, x.raw()), (2, output.raw()), (3, &params)], grid, "map_unary")?;
+    recorder.dispatch(
+        &kernel,
+        &[(0, x.raw()), (2, output.raw()), (3, &params)],
+        grid,
+        "map_unary",
+    )?;
     Ok(output)
 }
 
@@ -185,10 +194,19 @@ pub fn map_unary(recorder: &mut Recorder, x: &GpuBuffer<f32>, op: UnaryOp) -> Re
 pub fn map_unary_in_place(recorder: &mut Recorder, x: &GpuBuffer<f32>, op: UnaryOp) -> Result<()> {
     let gpu = recorder.gpu();
     let (code, p, q) = op.encode();
-    let kernel = gpu.kernel(&shaders::ELEMENTWISE, "map_unary_in_place", &[("OP", code as f64)])?;
+    let kernel = gpu.kernel(
+        &shaders::ELEMENTWISE,
+        "map_unary_in_place",
+        &[("OP", code as f64)],
+    )?;
     let params = recorder.uniform(&map_params(x.len(), 1, 0, p, q)?)?;
     let grid = grid_1d(gpu, x.len(), "map_unary_in_place")?;
-    recorder.dispatch(&kernel, &[(2, x.raw()), (3, &params)], grid, "map_unary_in_place")
+    recorder.dispatch(
+        &kernel,
+        &[(2, x.raw()), (3, &params)],
+        grid,
+        "map_unary_in_place",
+    )
 }
 
 /// Records `f(x, y)` into a new buffer, with `y` spread by `broadcast`.
@@ -201,8 +219,16 @@ pub fn map_binary(
 ) -> Result<GpuBuffer<f32>> {
     let (mode, columns, expected_y) = match broadcast {
         Broadcast::None => (0, 1, Some(x.len())),
-        Broadcast::Row { columns } => (1, columns, (columns > 0 && x.len() % columns == 0).then_some(columns)),
-        Broadcast::Column { columns } => (2, columns, (columns > 0 && x.len() % columns == 0).then(|| x.len() / columns)),
+        Broadcast::Row { columns } => (
+            1,
+            columns,
+            (columns > 0 && x.len() % columns == 0).then_some(columns),
+        ),
+        Broadcast::Column { columns } => (
+            2,
+            columns,
+            (columns > 0 && x.len() % columns == 0).then(|| x.len() / columns),
+        ),
         Broadcast::Scalar => (3, 1, Some(1)),
     };
     if expected_y != Some(y.len()) {

@@ -46,9 +46,23 @@ struct GemmParams {
 }
 
 /// Records C = alpha op(A) op(B) + beta C.
-pub fn gemm(recorder: &mut Recorder, a: &Matrix, b: &Matrix, c: &Matrix, spec: GemmSpec) -> Result<()> {
-    let (m, k) = if spec.transpose_a { (a.columns(), a.rows()) } else { (a.rows(), a.columns()) };
-    let (k_b, n) = if spec.transpose_b { (b.columns(), b.rows()) } else { (b.rows(), b.columns()) };
+pub fn gemm(
+    recorder: &mut Recorder,
+    a: &Matrix,
+    b: &Matrix,
+    c: &Matrix,
+    spec: GemmSpec,
+) -> Result<()> {
+    let (m, k) = if spec.transpose_a {
+        (a.columns(), a.rows())
+    } else {
+        (a.rows(), a.columns())
+    };
+    let (k_b, n) = if spec.transpose_b {
+        (b.columns(), b.rows())
+    } else {
+        (b.rows(), b.columns())
+    };
     if k != k_b || c.rows() != m || c.columns() != n {
         return Err(Error::ShapeMismatch {
             operation: "gemm",
@@ -109,12 +123,20 @@ pub fn gemm(recorder: &mut Recorder, a: &Matrix, b: &Matrix, c: &Matrix, spec: G
 
 /// The shader indexes with u32, so every flat index must fit.
 fn check_index_range(m: usize, n: usize, k: usize) -> Result<()> {
-    let largest = [m.saturating_mul(n), m.saturating_mul(k), n.saturating_mul(k)].into_iter().max().unwrap_or(0);
+    let largest = [
+        m.saturating_mul(n),
+        m.saturating_mul(k),
+        n.saturating_mul(k),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
     if largest > u32::MAX as usize {
         return Err(Error::InvalidArgument {
             name: "gemm shape",
             value: format!("m = {m}, n = {n}, k = {k}"),
-            expected: "matrices of at most 2^32 - 1 elements each; tile larger products".to_string(),
+            expected: "matrices of at most 2^32 - 1 elements each; tile larger products"
+                .to_string(),
         });
     }
     Ok(())

@@ -13,7 +13,13 @@ pub struct Matrix {
 
 impl Matrix {
     /// Uploads `data` (row-major, `rows * columns` values).
-    pub fn upload(gpu: &Gpu, data: &[f32], rows: usize, columns: usize, label: &str) -> Result<Self> {
+    pub fn upload(
+        gpu: &Gpu,
+        data: &[f32],
+        rows: usize,
+        columns: usize,
+        label: &str,
+    ) -> Result<Self> {
         check_len(data.len(), rows, columns, label)?;
         Ok(Self {
             buffer: gpu.upload(data, label)?,
@@ -24,11 +30,13 @@ impl Matrix {
 
     /// Creates a zero matrix.
     pub fn zeros(gpu: &Gpu, rows: usize, columns: usize, label: &str) -> Result<Self> {
-        let len = rows.checked_mul(columns).ok_or_else(|| Error::InvalidArgument {
-            name: "matrix shape",
-            value: format!("{rows} x {columns}"),
-            expected: "a shape whose element count fits in usize".to_string(),
-        })?;
+        let len = rows
+            .checked_mul(columns)
+            .ok_or_else(|| Error::InvalidArgument {
+                name: "matrix shape",
+                value: format!("{rows} x {columns}"),
+                expected: "a shape whose element count fits in usize".to_string(),
+            })?;
         Ok(Self {
             buffer: gpu.create_buffer(len, label)?,
             rows,
@@ -39,7 +47,11 @@ impl Matrix {
     /// Views an existing buffer as a `rows x columns` matrix.
     pub fn from_buffer(buffer: GpuBuffer<f32>, rows: usize, columns: usize) -> Result<Self> {
         check_len(buffer.len(), rows, columns, buffer.label())?;
-        Ok(Self { buffer, rows, columns })
+        Ok(Self {
+            buffer,
+            rows,
+            columns,
+        })
     }
 
     /// Copies the matrix to the host, row-major.
@@ -82,7 +94,10 @@ fn check_len(len: usize, rows: usize, columns: usize, label: &str) -> Result<()>
     if rows.checked_mul(columns) != Some(len) {
         return Err(Error::ShapeMismatch {
             operation: "matrix creation",
-            message: format!("{label:?} has {len} values, but a {rows} x {columns} matrix needs {}", rows.saturating_mul(columns)),
+            message: format!(
+                "{label:?} has {len} values, but a {rows} x {columns} matrix needs {}",
+                rows.saturating_mul(columns)
+            ),
         });
     }
     Ok(())

@@ -29,7 +29,8 @@ fn record_random<T: Pod>(
         return Err(Error::InvalidArgument {
             name: "random stream offset",
             value: offset.to_string(),
-            expected: "a multiple of 4 (streams are generated in blocks of four values)".to_string(),
+            expected: "a multiple of 4 (streams are generated in blocks of four values)"
+                .to_string(),
         });
     }
     let count = u32::try_from(output.len()).map_err(|_| Error::InvalidArgument {
@@ -49,23 +50,43 @@ fn record_random<T: Pod>(
     })?;
     let blocks = output.len().div_ceil(4);
     let grid = grid_1d(gpu, blocks, entry_point)?;
-    recorder.dispatch(&kernel, &[(0, output.raw()), (1, &params)], grid, entry_point)
+    recorder.dispatch(
+        &kernel,
+        &[(0, output.raw()), (1, &params)],
+        grid,
+        entry_point,
+    )
 }
 
 /// Records the Philox words `offset .. offset + output.len()` of `stream`
 /// into `output`. `offset` must be a multiple of 4.
-pub fn fill_random_bits(recorder: &mut Recorder, output: &GpuBuffer<u32>, stream: PhiloxStream, offset: u64) -> Result<()> {
+pub fn fill_random_bits(
+    recorder: &mut Recorder,
+    output: &GpuBuffer<u32>,
+    stream: PhiloxStream,
+    offset: u64,
+) -> Result<()> {
     record_random(recorder, "random_bits", output, stream, offset)
 }
 
 /// Records uniform values in (0, 1), equal bit for bit to
 /// [`PhiloxStream::uniform`].
-pub fn fill_uniform(recorder: &mut Recorder, output: &GpuBuffer<f32>, stream: PhiloxStream, offset: u64) -> Result<()> {
+pub fn fill_uniform(
+    recorder: &mut Recorder,
+    output: &GpuBuffer<f32>,
+    stream: PhiloxStream,
+    offset: u64,
+) -> Result<()> {
     record_random(recorder, "random_uniform", output, stream, offset)
 }
 
 /// Records standard normal values; they agree with
 /// [`PhiloxStream::normal`] to a few units in the last place.
-pub fn fill_normal(recorder: &mut Recorder, output: &GpuBuffer<f32>, stream: PhiloxStream, offset: u64) -> Result<()> {
+pub fn fill_normal(
+    recorder: &mut Recorder,
+    output: &GpuBuffer<f32>,
+    stream: PhiloxStream,
+    offset: u64,
+) -> Result<()> {
     record_random(recorder, "random_normal", output, stream, offset)
 }

@@ -92,7 +92,11 @@ fn record_segments(
     if segment_count == 0 {
         return Ok(output);
     }
-    let kernel = gpu.kernel(&shaders::REDUCE, "reduce_segments", &[("OP", op_code as f64)])?;
+    let kernel = gpu.kernel(
+        &shaders::REDUCE,
+        "reduce_segments",
+        &[("OP", op_code as f64)],
+    )?;
     let params = recorder.uniform(&ReduceParams {
         length: check_u32("reduction length", length)?,
         segment_length: check_u32("segment length", segment_length)?,
@@ -116,7 +120,11 @@ fn record_segments(
 }
 
 /// Records a reduction of each row of `matrix`; returns `rows` values.
-pub fn reduce_rows(recorder: &mut Recorder, matrix: &Matrix, reduction: Reduction) -> Result<GpuBuffer<f32>> {
+pub fn reduce_rows(
+    recorder: &mut Recorder,
+    matrix: &Matrix,
+    reduction: Reduction,
+) -> Result<GpuBuffer<f32>> {
     if matrix.columns() == 0 {
         return empty_reduction(recorder, matrix.rows(), reduction);
     }
@@ -124,11 +132,22 @@ pub fn reduce_rows(recorder: &mut Recorder, matrix: &Matrix, reduction: Reductio
         Reduction::Mean => 1.0 / matrix.columns() as f32,
         _ => 1.0,
     };
-    record_segments(recorder, matrix.buffer(), matrix.len(), matrix.columns(), reduction.first_pass_code(), scale)
+    record_segments(
+        recorder,
+        matrix.buffer(),
+        matrix.len(),
+        matrix.columns(),
+        reduction.first_pass_code(),
+        scale,
+    )
 }
 
 /// Records a reduction of each column of `matrix`; returns `columns` values.
-pub fn reduce_columns(recorder: &mut Recorder, matrix: &Matrix, reduction: Reduction) -> Result<GpuBuffer<f32>> {
+pub fn reduce_columns(
+    recorder: &mut Recorder,
+    matrix: &Matrix,
+    reduction: Reduction,
+) -> Result<GpuBuffer<f32>> {
     if matrix.rows() == 0 {
         return empty_reduction(recorder, matrix.columns(), reduction);
     }
@@ -143,7 +162,15 @@ pub fn reduce_columns(recorder: &mut Recorder, matrix: &Matrix, reduction: Reduc
         let chunk_rows = COLUMN_CHUNK_ROWS.max(rows.div_ceil(MAX_COLUMN_CHUNKS));
         let chunks = rows.div_ceil(chunk_rows);
         let scale = if chunks == 1 { mean_scale } else { 1.0 };
-        let output = record_column_pass(recorder, &input, rows, matrix.columns(), chunk_rows, op_code, scale)?;
+        let output = record_column_pass(
+            recorder,
+            &input,
+            rows,
+            matrix.columns(),
+            chunk_rows,
+            op_code,
+            scale,
+        )?;
         if chunks == 1 {
             return Ok(output);
         }
@@ -165,7 +192,11 @@ fn record_column_pass(
     let chunks = rows.div_ceil(chunk_rows);
     let gpu = recorder.gpu();
     let output = gpu.create_buffer::<f32>(chunks * columns, "column reduction output")?;
-    let kernel = gpu.kernel(&shaders::REDUCE, "reduce_columns", &[("OP", op_code as f64)])?;
+    let kernel = gpu.kernel(
+        &shaders::REDUCE,
+        "reduce_columns",
+        &[("OP", op_code as f64)],
+    )?;
     let params = recorder.uniform(&ReduceParams {
         length: check_u32("reduction length", rows * columns)?,
         segment_length: 0,
@@ -187,7 +218,11 @@ fn record_column_pass(
 }
 
 /// Records a reduction of the first `length` values of `input` to one value.
-pub fn reduce_all(recorder: &mut Recorder, input: &GpuBuffer<f32>, reduction: Reduction) -> Result<GpuBuffer<f32>> {
+pub fn reduce_all(
+    recorder: &mut Recorder,
+    input: &GpuBuffer<f32>,
+    reduction: Reduction,
+) -> Result<GpuBuffer<f32>> {
     let length = input.len();
     if length == 0 {
         return empty_reduction(recorder, 1, reduction);
@@ -201,7 +236,14 @@ pub fn reduce_all(recorder: &mut Recorder, input: &GpuBuffer<f32>, reduction: Re
             (true, Reduction::Mean) => 1.0 / length as f32,
             _ => 1.0,
         };
-        let output = record_segments(recorder, &current, remaining, WHOLE_ARRAY_SEGMENT, op_code, scale)?;
+        let output = record_segments(
+            recorder,
+            &current,
+            remaining,
+            WHOLE_ARRAY_SEGMENT,
+            op_code,
+            scale,
+        )?;
         if last_pass {
             return Ok(output);
         }
@@ -214,12 +256,18 @@ pub fn reduce_all(recorder: &mut Recorder, input: &GpuBuffer<f32>, reduction: Re
 /// Uploads the result over empty ranges: 0 for sums, NaN for the mean, -inf / +inf
 /// for max / min (as NumPy's identities, except that NumPy raises for max of
 /// an empty array).
-fn empty_reduction(recorder: &mut Recorder, count: usize, reduction: Reduction) -> Result<GpuBuffer<f32>> {
+fn empty_reduction(
+    recorder: &mut Recorder,
+    count: usize,
+    reduction: Reduction,
+) -> Result<GpuBuffer<f32>> {
     let value = match reduction {
         Reduction::Max => f32::NEG_INFINITY,
         Reduction::Min => f32::INFINITY,
         Reduction::Mean => f32::NAN,
         _ => 0.0,
     };
-    recorder.gpu().upload(&vec![value; count], "reduction output")
+    recorder
+        .gpu()
+        .upload(&vec![value; count], "reduction output")
 }

@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::generative::{
-    recovered_modes, run_gaussian_chains, run_loop, Gaussian, GaussianMixture, GenerativeModel, GmmOptions, LoopConfig, RealDistribution,
+    recovered_modes, run_gaussian_chains, run_loop, Gaussian, GaussianMixture, GenerativeModel,
+    GmmOptions, LoopConfig, RealDistribution,
 };
 use crate::gpu::Gpu;
 use crate::metrics::{frechet_distance, gaussian_statistics, prdc, GaussianStatistics};
@@ -107,14 +108,23 @@ impl Scorer<'_> {
             frechet: Some(frechet_distance(&self.reference_statistics, &statistics)?),
             wasserstein2: None,
             trace: None,
-            modes: if self.grid { Some(recovered_modes(samples, 0.01)?) } else { None },
+            modes: if self.grid {
+                Some(recovered_modes(samples, 0.01)?)
+            } else {
+                None
+            },
         })
     }
 }
 
 /// Runs the loops of `config` against `real`; `progress` receives
 /// (generation done, generations total).
-pub fn run_mad(gpu: &Gpu, config: &MadConfig, real: &RealDistribution, progress: &mut dyn FnMut(usize, usize)) -> Result<MadResult> {
+pub fn run_mad(
+    gpu: &Gpu,
+    config: &MadConfig,
+    real: &RealDistribution,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<MadResult> {
     config.loop_config.validate()?;
     if config.chains == 0 || config.scored_chains > config.chains {
         return Err(Error::InvalidArgument {
@@ -124,7 +134,11 @@ pub fn run_mad(gpu: &Gpu, config: &MadConfig, real: &RealDistribution, progress:
         });
     }
     let dim = real.dim();
-    let reference = real.sample(gpu, config.metric_samples, config.loop_config.seed ^ 0x5EF_E8E7CE)?;
+    let reference = real.sample(
+        gpu,
+        config.metric_samples,
+        config.loop_config.seed ^ 0x5EF_E8E7CE,
+    )?;
     let scorer = Scorer {
         gpu,
         reference: &reference,
@@ -139,51 +153,90 @@ pub fn run_mad(gpu: &Gpu, config: &MadConfig, real: &RealDistribution, progress:
 
     match (config.model, real) {
         (MadModel::Gaussian, RealDistribution::Gaussian(truth)) => {
-            run_gaussian_chains(gpu, truth, &config.loop_config, config.chains, &mut |summary, models| {
-                for (chain, model) in models.iter().enumerate() {
-                    let mut row = if chain < config.scored_chains {
-                        let seed = config.loop_config.seed ^ ((summary.generation as u64) << 20) ^ chain as u64;
-                        let samples = model.sample(gpu, config.metric_samples, config.loop_config.lambda, seed)?;
-                        let row = scorer.score(summary.generation, chain, &samples)?;
-                        if chain == 0 {
-                            samples_of_first_chain.push(samples);
-                        }
-                        row
-                    } else {
-                        empty_row(summary.generation, chain)
-                    };
-                    row.wasserstein2 = Some(summary.wasserstein2[chain]);
-                    row.trace = Some(summary.traces[chain]);
-                    rows.push(row);
-                }
-                progress(summary.generation, generations);
-                Ok(())
-            })?;
+            run_gaussian_chains(
+                gpu,
+                truth,
+                &config.loop_config,
+                config.chains,
+                &mut |summary, models| {
+                    for (chain, model) in models.iter().enumerate() {
+                        let mut row = if chain < config.scored_chains {
+                            let seed = config.loop_config.seed
+                                ^ ((summary.generation as u64) << 20)
+                                ^ chain as u64;
+                            let samples = model.sample(
+                                gpu,
+                                config.metric_samples,
+                                config.loop_config.lambda,
+                                seed,
+                            )?;
+                            let row = scorer.score(summary.generation, chain, &samples)?;
+                            if chain == 0 {
+                                samples_of_first_chain.push(samples);
+                            }
+                            row
+                        } else {
+                            empty_row(summary.generation, chain)
+                        };
+                        row.wasserstein2 = Some(summary.wasserstein2[chain]);
+                        row.trace = Some(summary.traces[chain]);
+                        rows.push(row);
+                    }
+                    progress(summary.generation, generations);
+                    Ok(())
+                },
+            )?;
         }
         (model, _) => {
             for chain in 0..config.chains {
                 let mut chain_config = config.loop_config;
-                chain_config.seed = config.loop_config.seed.wrapping_add(chain as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                chain_config.seed = config
+                    .loop_config
+                    .seed
+                    .wrapping_add(chain as u64)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let mut boxed: Box<dyn GenerativeModel> = match model {
                     MadModel::Gaussian => Box::new(Gaussian::standard(dim)?),
-                    MadModel::Gmm(options) => Box::new(GaussianMixture::new(GmmOptions { seed: chain_config.seed, ..options })),
+                    MadModel::Gmm(options) => Box::new(GaussianMixture::new(GmmOptions {
+                        seed: chain_config.seed,
+                        ..options
+                    })),
                 };
-                let sample_count = if chain < config.scored_chains { config.metric_samples } else { 0 };
-                run_loop(gpu, boxed.as_mut(), real, &chain_config, sample_count, &mut |record| {
-                    let row = if sample_count > 0 { scorer.score(record.generation, chain, &record.samples)? } else { empty_row(record.generation, chain) };
-                    if chain == 0 {
-                        samples_of_first_chain.push(record.samples.clone());
-                    }
-                    rows.push(row);
-                    if chain == 0 {
-                        progress(record.generation, generations);
-                    }
-                    Ok(())
-                })?;
+                let sample_count = if chain < config.scored_chains {
+                    config.metric_samples
+                } else {
+                    0
+                };
+                run_loop(
+                    gpu,
+                    boxed.as_mut(),
+                    real,
+                    &chain_config,
+                    sample_count,
+                    &mut |record| {
+                        let row = if sample_count > 0 {
+                            scorer.score(record.generation, chain, &record.samples)?
+                        } else {
+                            empty_row(record.generation, chain)
+                        };
+                        if chain == 0 {
+                            samples_of_first_chain.push(record.samples.clone());
+                        }
+                        rows.push(row);
+                        if chain == 0 {
+                            progress(record.generation, generations);
+                        }
+                        Ok(())
+                    },
+                )?;
             }
         }
     }
-    Ok(MadResult { rows, samples: samples_of_first_chain, reference })
+    Ok(MadResult {
+        rows,
+        samples: samples_of_first_chain,
+        reference,
+    })
 }
 
 fn empty_row(generation: usize, chain: usize) -> GenerationMetrics {
@@ -202,10 +255,14 @@ fn empty_row(generation: usize, chain: usize) -> GenerationMetrics {
 }
 
 /// Averages over chains of each metric per generation (missing values skipped).
-pub fn average_by_generation(rows: &[GenerationMetrics], generations: usize) -> Vec<GenerationMetrics> {
+pub fn average_by_generation(
+    rows: &[GenerationMetrics],
+    generations: usize,
+) -> Vec<GenerationMetrics> {
     (1..=generations)
         .map(|generation| {
-            let members: Vec<&GenerationMetrics> = rows.iter().filter(|r| r.generation == generation).collect();
+            let members: Vec<&GenerationMetrics> =
+                rows.iter().filter(|r| r.generation == generation).collect();
             let mean = |pick: &dyn Fn(&GenerationMetrics) -> Option<f64>| -> Option<f64> {
                 let values: Vec<f64> = members.iter().filter_map(|r| pick(r)).collect();
                 (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)

@@ -21,7 +21,10 @@ use serde::Serialize;
 
 use crate::data::sequences::SequenceSet;
 use crate::decomposition::{linear_kernel, KernelPca, KernelPcaOptions};
-use crate::embed::{kernel_distances, knn_accuracy, silhouette_score, trustworthiness, tsne, DistanceMatrix, KernelDistance, TsneConfig};
+use crate::embed::{
+    kernel_distances, knn_accuracy, silhouette_score, trustworthiness, tsne, DistanceMatrix,
+    KernelDistance, TsneConfig,
+};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::kernels::ntk::MemorySink;
@@ -94,7 +97,14 @@ fn to_f32(values: &[f64]) -> Vec<f32> {
     values.iter().map(|&v| v as f32).collect()
 }
 
-fn score(name: &str, coordinates: Vec<f64>, distances: &DistanceMatrix, labels: &[u32], config: &MaskConfig, kl: Option<f64>) -> Result<Embedding> {
+fn score(
+    name: &str,
+    coordinates: Vec<f64>,
+    distances: &DistanceMatrix,
+    labels: &[u32],
+    config: &MaskConfig,
+    kl: Option<f64>,
+) -> Result<Embedding> {
     let points = to_f32(&coordinates);
     Ok(Embedding {
         name: name.to_string(),
@@ -111,7 +121,9 @@ fn euclidean_distances(values: &[f32], n: usize, dimension: usize) -> Result<Dis
     let mut distances = vec![0.0f32; n * n];
     for i in 0..n {
         for j in i + 1..n {
-            let squared: f64 = (0..dimension).map(|f| f64::from(values[i * dimension + f] - values[j * dimension + f]).powi(2)).sum();
+            let squared: f64 = (0..dimension)
+                .map(|f| f64::from(values[i * dimension + f] - values[j * dimension + f]).powi(2))
+                .sum();
             let distance = squared.sqrt() as f32;
             distances[i * n + j] = distance;
             distances[j * n + i] = distance;
@@ -122,11 +134,20 @@ fn euclidean_distances(values: &[f32], n: usize, dimension: usize) -> Result<Dis
 
 /// Computes and scores the four embeddings of `set`. `progress` receives a
 /// short description of each stage as it starts.
-pub fn run_mask(gpu: &Gpu, config: &MaskConfig, set: &SequenceSet, progress: &mut dyn FnMut(&str)) -> Result<MaskResult> {
+pub fn run_mask(
+    gpu: &Gpu,
+    config: &MaskConfig,
+    set: &SequenceSet,
+    progress: &mut dyn FnMut(&str),
+) -> Result<MaskResult> {
     let started = Instant::now();
     let n = set.n_sequences();
     let labels = set.labels();
-    let kpca = KernelPcaOptions { n_components: 2, ridge: config.kpca_ridge, ..KernelPcaOptions::default() };
+    let kpca = KernelPcaOptions {
+        n_components: 2,
+        ridge: config.kpca_ridge,
+        ..KernelPcaOptions::default()
+    };
 
     progress("RNTK Gram matrix");
     let mut offsets = vec![0usize];
@@ -135,7 +156,15 @@ pub fn run_mask(gpu: &Gpu, config: &MaskConfig, set: &SequenceSet, progress: &mu
     }
     let inputs = SequenceInputs::new(set.values(), &offsets, set.n_channels(), set.name())?;
     let mut sink = MemorySink::new(2, n, n);
-    compute_rntk_gram(gpu, &config.rntk, &inputs, None, None, &mut sink, &mut |_, _| {})?;
+    compute_rntk_gram(
+        gpu,
+        &config.rntk,
+        &inputs,
+        None,
+        None,
+        &mut sink,
+        &mut |_, _| {},
+    )?;
     let gram = sink.components.swap_remove(1);
     let gram_seconds = started.elapsed().as_secs_f64();
     let kernel_distance = kernel_distances(&gram, n, config.distance)?;
@@ -157,9 +186,30 @@ pub fn run_mask(gpu: &Gpu, config: &MaskConfig, set: &SequenceSet, progress: &mu
     let widen = |values: &[f32]| values.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>();
     let embeddings = vec![
         score("pca", pca.projections, &euclidean, labels, config, None)?,
-        score("rntk_pca", rntk_pca.projections, &kernel_distance, labels, config, None)?,
-        score("tsne", widen(&padded_tsne.embedding), &euclidean, labels, config, Some(padded_tsne.kl_divergence))?,
-        score("rntk_tsne", widen(&rntk_tsne.embedding), &kernel_distance, labels, config, Some(rntk_tsne.kl_divergence))?,
+        score(
+            "rntk_pca",
+            rntk_pca.projections,
+            &kernel_distance,
+            labels,
+            config,
+            None,
+        )?,
+        score(
+            "tsne",
+            widen(&padded_tsne.embedding),
+            &euclidean,
+            labels,
+            config,
+            Some(padded_tsne.kl_divergence),
+        )?,
+        score(
+            "rntk_tsne",
+            widen(&rntk_tsne.embedding),
+            &kernel_distance,
+            labels,
+            config,
+            Some(rntk_tsne.kl_divergence),
+        )?,
     ];
     Ok(MaskResult {
         embeddings,

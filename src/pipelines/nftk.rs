@@ -26,7 +26,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::ntk::{component_names, compute_ntk_gram, GramOptions, Inputs, MemorySink, NtkConfig};
+use crate::kernels::ntk::{
+    component_names, compute_ntk_gram, GramOptions, Inputs, MemorySink, NtkConfig,
+};
 use crate::ops::{self, Matrix};
 use crate::solvers::{solve_kernel_ridge, CgOptions};
 
@@ -107,10 +109,18 @@ fn check_labels(points: &LabelledPoints, classes: usize, name: &str) -> Result<(
     if points.labels.len() != points.inputs.count {
         return Err(Error::ShapeMismatch {
             operation: "nftk",
-            message: format!("{name} has {} points but {} labels", points.inputs.count, points.labels.len()),
+            message: format!(
+                "{name} has {} points but {} labels",
+                points.inputs.count,
+                points.labels.len()
+            ),
         });
     }
-    if let Some(bad) = points.labels.iter().find(|&&label| label as usize >= classes) {
+    if let Some(bad) = points
+        .labels
+        .iter()
+        .find(|&&label| label as usize >= classes)
+    {
         return Err(Error::InvalidArgument {
             name: "label",
             value: bad.to_string(),
@@ -121,10 +131,19 @@ fn check_labels(points: &LabelledPoints, classes: usize, name: &str) -> Result<(
 }
 
 /// Gram components (nngp, ntk, layer_0..layer_L) between `rows` and the training points.
-fn gram_components(gpu: &Gpu, network: &NtkConfig, rows: &Inputs, train: &Inputs, symmetric: bool) -> Result<Vec<Vec<f32>>> {
+fn gram_components(
+    gpu: &Gpu,
+    network: &NtkConfig,
+    rows: &Inputs,
+    train: &Inputs,
+    symmetric: bool,
+) -> Result<Vec<Vec<f32>>> {
     let names = component_names(network.depth, true);
     let mut sink = MemorySink::new(names.len(), rows.count, train.count);
-    let options = GramOptions { per_layer: true, tile: None };
+    let options = GramOptions {
+        per_layer: true,
+        tile: None,
+    };
     let x2 = if symmetric { None } else { Some(train) };
     compute_ntk_gram(gpu, network, rows, x2, &options, &mut sink, &mut |_, _| {})?;
     Ok(sink.components)
@@ -163,7 +182,8 @@ pub fn centred_alignment(kernel: &[f32], n: usize, targets: &[f64]) -> f64 {
         quadratic += centred[i] * weighted;
     }
     let nf = n as f64;
-    let centred_frobenius_squared = frobenius_squared - 2.0 / nf * row_sums_squared + total * total / (nf * nf);
+    let centred_frobenius_squared =
+        frobenius_squared - 2.0 / nf * row_sums_squared + total * total / (nf * nf);
     let denominator = centred_frobenius_squared.max(0.0).sqrt() * target_norm_squared;
     if denominator > 0.0 {
         quadratic / denominator
@@ -186,12 +206,19 @@ pub fn weights_from_alignments(alignments: &[f64]) -> Vec<f64> {
 
 /// One-vs-rest targets: +1 for `class`, -1 otherwise.
 fn class_targets(labels: &[u32], class: usize) -> Vec<f64> {
-    labels.iter().map(|&l| if l as usize == class { 1.0 } else { -1.0 }).collect()
+    labels
+        .iter()
+        .map(|&l| if l as usize == class { 1.0 } else { -1.0 })
+        .collect()
 }
 
 fn accuracy(scores: &[Vec<f64>], labels: &[u32]) -> (f64, Vec<u32>) {
     let predictions: Vec<u32> = scores.iter().map(|row| argmax(row) as u32).collect();
-    let correct = predictions.iter().zip(labels).filter(|(p, l)| p == l).count();
+    let correct = predictions
+        .iter()
+        .zip(labels)
+        .filter(|(p, l)| p == l)
+        .count();
     (correct as f64 / labels.len().max(1) as f64, predictions)
 }
 
@@ -199,7 +226,13 @@ fn argmax(values: &[f64]) -> usize {
     values
         .iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
         .0
 }
 
@@ -211,7 +244,15 @@ fn scaled(matrix: &[f32], scale: f64) -> Vec<f32> {
 
 /// Kernel ridge regression with `kernel` (n x n) on one-vs-rest targets of all
 /// classes at once; returns the test scores (m x C) from `cross` (m x n).
-fn ridge_scores(gpu: &Gpu, kernel: &[f32], cross: &[f32], train_labels: &[u32], classes: usize, m: usize, options: &CgOptions) -> Result<(Vec<Vec<f64>>, bool)> {
+fn ridge_scores(
+    gpu: &Gpu,
+    kernel: &[f32],
+    cross: &[f32],
+    train_labels: &[u32],
+    classes: usize,
+    m: usize,
+    options: &CgOptions,
+) -> Result<(Vec<Vec<f64>>, bool)> {
     let n = train_labels.len();
     let targets: Vec<f32> = train_labels
         .iter()
@@ -225,11 +266,23 @@ fn ridge_scores(gpu: &Gpu, kernel: &[f32], cross: &[f32], train_labels: &[u32], 
     let scores = ops::matmul(&mut recorder, &cross, &coefficients)?;
     recorder.submit()?;
     let values = scores.read(gpu)?;
-    Ok((values.chunks(classes).map(|row| row.iter().map(|&v| f64::from(v)).collect()).collect(), report.converged))
+    Ok((
+        values
+            .chunks(classes)
+            .map(|row| row.iter().map(|&v| f64::from(v)).collect())
+            .collect(),
+        report.converged,
+    ))
 }
 
 /// Trains the NFT-K classifier on `train` and evaluates it on `test`.
-pub fn run_nftk(gpu: &Gpu, config: &NftkConfig, train: &LabelledPoints, test: &LabelledPoints, classes: usize) -> Result<NftkResult> {
+pub fn run_nftk(
+    gpu: &Gpu,
+    config: &NftkConfig,
+    train: &LabelledPoints,
+    test: &LabelledPoints,
+    classes: usize,
+) -> Result<NftkResult> {
     let started = Instant::now();
     config.network.validate()?;
     if classes < 2 {
@@ -243,7 +296,8 @@ pub fn run_nftk(gpu: &Gpu, config: &NftkConfig, train: &LabelledPoints, test: &L
         return Err(Error::InvalidArgument {
             name: "ridge",
             value: config.ridge.to_string(),
-            expected: "a finite value > 0 (relative to the kernels' mean diagonal of 1)".to_string(),
+            expected: "a finite value > 0 (relative to the kernels' mean diagonal of 1)"
+                .to_string(),
         });
     }
     check_labels(train, classes, "training")?;
@@ -258,33 +312,73 @@ pub fn run_nftk(gpu: &Gpu, config: &NftkConfig, train: &LabelledPoints, test: &L
     // Components are nngp, ntk, layer_0..layer_L; normalise each kernel by its
     // mean training diagonal.
     let ntk_scale = mean_diagonal(&train_gram[1], n);
-    let layer_scales: Vec<f64> = (0..layers).map(|h| mean_diagonal(&train_gram[2 + h], n)).collect();
-    let train_layers: Vec<Vec<f32>> = (0..layers).map(|h| scaled(&train_gram[2 + h], layer_scales[h])).collect();
-    let test_layers: Vec<Vec<f32>> = (0..layers).map(|h| scaled(&test_gram[2 + h], layer_scales[h])).collect();
+    let layer_scales: Vec<f64> = (0..layers)
+        .map(|h| mean_diagonal(&train_gram[2 + h], n))
+        .collect();
+    let train_layers: Vec<Vec<f32>> = (0..layers)
+        .map(|h| scaled(&train_gram[2 + h], layer_scales[h]))
+        .collect();
+    let test_layers: Vec<Vec<f32>> = (0..layers)
+        .map(|h| scaled(&test_gram[2 + h], layer_scales[h]))
+        .collect();
 
     let alignments: Vec<Vec<f64>> = (0..classes)
         .map(|c| {
             let targets = class_targets(train.labels, c);
-            train_layers.iter().map(|kernel| centred_alignment(kernel, n, &targets)).collect()
+            train_layers
+                .iter()
+                .map(|kernel| centred_alignment(kernel, n, &targets))
+                .collect()
         })
         .collect();
-    let mu: Vec<Vec<f64>> = alignments.iter().map(|a| weights_from_alignments(a)).collect();
+    let mu: Vec<Vec<f64>> = alignments
+        .iter()
+        .map(|a| weights_from_alignments(a))
+        .collect();
 
     let cg = CgOptions {
         ridge: config.ridge as f32,
         tolerance: config.tolerance,
         max_iterations: config.max_iterations,
     };
-    let (contributions, iterations_per_class, mut converged) = combined_contributions(gpu, &train_layers, &test_layers, &mu, train.labels, n, m, &cg)?;
-    let scores: Vec<Vec<f64>> = contributions.iter().map(|per_class| per_class.iter().map(|terms| terms.iter().sum()).collect()).collect();
+    let (contributions, iterations_per_class, mut converged) = combined_contributions(
+        gpu,
+        &train_layers,
+        &test_layers,
+        &mu,
+        train.labels,
+        n,
+        m,
+        &cg,
+    )?;
+    let scores: Vec<Vec<f64>> = contributions
+        .iter()
+        .map(|per_class| per_class.iter().map(|terms| terms.iter().sum()).collect())
+        .collect();
     let (combined_accuracy, predictions) = accuracy(&scores, test.labels);
 
-    let (full_scores, full_converged) = ridge_scores(gpu, &scaled(&train_gram[1], ntk_scale), &scaled(&test_gram[1], ntk_scale), train.labels, classes, m, &cg)?;
+    let (full_scores, full_converged) = ridge_scores(
+        gpu,
+        &scaled(&train_gram[1], ntk_scale),
+        &scaled(&test_gram[1], ntk_scale),
+        train.labels,
+        classes,
+        m,
+        &cg,
+    )?;
     converged &= full_converged;
     let accuracy_full_ntk = accuracy(&full_scores, test.labels).0;
     let mut accuracy_per_layer = Vec::with_capacity(layers);
     for h in 0..layers {
-        let (layer_scores, layer_converged) = ridge_scores(gpu, &train_layers[h], &test_layers[h], train.labels, classes, m, &cg)?;
+        let (layer_scores, layer_converged) = ridge_scores(
+            gpu,
+            &train_layers[h],
+            &test_layers[h],
+            train.labels,
+            classes,
+            m,
+            &cg,
+        )?;
         converged &= layer_converged;
         accuracy_per_layer.push(accuracy(&layer_scores, test.labels).0);
     }
@@ -329,10 +423,16 @@ fn combined_contributions(
         let mut combined = vec![0.0f32; n * n];
         for (kernel, &weight) in train_layers.iter().zip(weights) {
             let weight = weight as f32;
-            combined.iter_mut().zip(kernel).for_each(|(sum, value)| *sum += weight * value);
+            combined
+                .iter_mut()
+                .zip(kernel)
+                .for_each(|(sum, value)| *sum += weight * value);
         }
         let kernel = Matrix::upload(gpu, &combined, n, n, "nftk class kernel")?;
-        let targets: Vec<f32> = class_targets(train_labels, c).into_iter().map(|y| y as f32).collect();
+        let targets: Vec<f32> = class_targets(train_labels, c)
+            .into_iter()
+            .map(|y| y as f32)
+            .collect();
         let targets = Matrix::upload(gpu, &targets, n, 1, "nftk class targets")?;
         let (alpha, report) = solve_kernel_ridge(gpu, &kernel, &targets, cg)?;
         for (i, value) in alpha.read(gpu)?.into_iter().enumerate() {

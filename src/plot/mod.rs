@@ -14,7 +14,8 @@ static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 fn register_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT).is_ok());
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT).is_ok());
     if ok {
         Ok(())
     } else {
@@ -40,7 +41,11 @@ fn font(size: u32) -> TextStyle<'static> {
 fn sequential_colour(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
     let channel = |light: f64, dark: f64| (light + (dark - light) * t).round() as u8;
-    RGBColor(channel(247.0, 8.0), channel(251.0, 48.0), channel(255.0, 107.0))
+    RGBColor(
+        channel(247.0, 8.0),
+        channel(251.0, 48.0),
+        channel(255.0, 107.0),
+    )
 }
 
 /// Categorical colours (Tableau 10) for series.
@@ -63,18 +68,40 @@ pub fn series_colour(index: usize) -> RGBColor {
 
 /// Draws `values[row][column]` as a heat map with each cell's value printed;
 /// the colour scale runs from the smallest to the largest value.
-pub fn heatmap(path: &Path, title: &str, row_labels: &[String], column_labels: &[String], values: &[Vec<f64>]) -> Result<()> {
+pub fn heatmap(
+    path: &Path,
+    title: &str,
+    row_labels: &[String],
+    column_labels: &[String],
+    values: &[Vec<f64>],
+) -> Result<()> {
     register_font()?;
     let (rows, columns) = (row_labels.len(), column_labels.len());
-    if rows == 0 || columns == 0 || values.len() != rows || values.iter().any(|row| row.len() != columns) {
-        return Err(plot_error(path, format!("heat map needs {rows} rows of {columns} values")));
+    if rows == 0
+        || columns == 0
+        || values.len() != rows
+        || values.iter().any(|row| row.len() != columns)
+    {
+        return Err(plot_error(
+            path,
+            format!("heat map needs {rows} rows of {columns} values"),
+        ));
     }
     // Colours span the values' own range, so small differences stay visible.
-    let low = values.iter().flatten().fold(f64::INFINITY, |m, &v| m.min(v));
-    let high = values.iter().flatten().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let low = values
+        .iter()
+        .flatten()
+        .fold(f64::INFINITY, |m, &v| m.min(v));
+    let high = values
+        .iter()
+        .flatten()
+        .fold(f64::NEG_INFINITY, |m, &v| m.max(v));
     let span = (high - low).max(1e-300);
     let cell = 56u32;
-    let size = ((columns as u32 * cell + 160).max(420), rows as u32 * (cell * 2 / 3) + 140);
+    let size = (
+        (columns as u32 * cell + 160).max(420),
+        rows as u32 * (cell * 2 / 3) + 140,
+    );
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
 
@@ -94,11 +121,13 @@ pub fn heatmap(path: &Path, title: &str, row_labels: &[String], column_labels: &
         .map_err(|e| plot_error(path, e))?;
     for (c, label) in column_labels.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(c as f64 + 0.5, 0.0));
-        draw_label(&root, label, (x, y + 8), HPos::Center, VPos::Top).map_err(|e| plot_error(path, e))?;
+        draw_label(&root, label, (x, y + 8), HPos::Center, VPos::Top)
+            .map_err(|e| plot_error(path, e))?;
     }
     for (r, label) in row_labels.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(0.0, r as f64 + 0.5));
-        draw_label(&root, label, (x - 8, y), HPos::Right, VPos::Center).map_err(|e| plot_error(path, e))?;
+        draw_label(&root, label, (x - 8, y), HPos::Right, VPos::Center)
+            .map_err(|e| plot_error(path, e))?;
     }
 
     let centred = Pos::new(HPos::Center, VPos::Center);
@@ -107,11 +136,20 @@ pub fn heatmap(path: &Path, title: &str, row_labels: &[String], column_labels: &
             let t = (value - low) / span;
             let (x, y) = (c as f64, r as f64);
             chart
-                .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], sequential_colour(t).filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    sequential_colour(t).filled(),
+                )))
                 .map_err(|e| plot_error(path, e))?;
             let colour = if t > 0.55 { WHITE } else { BLACK };
-            let text = Text::new(format!("{value:.2}"), (x + 0.5, y + 0.5), font(13).color(&colour).pos(centred));
-            chart.draw_series(std::iter::once(text)).map_err(|e| plot_error(path, e))?;
+            let text = Text::new(
+                format!("{value:.2}"),
+                (x + 0.5, y + 0.5),
+                font(13).color(&colour).pos(centred),
+            );
+            chart
+                .draw_series(std::iter::once(text))
+                .map_err(|e| plot_error(path, e))?;
         }
     }
     root.present().map_err(|e| plot_error(path, e))
@@ -125,17 +163,35 @@ fn draw_label<DB: DrawingBackend>(
     horizontal: HPos,
     vertical: VPos,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    area.draw(&Text::new(text.to_string(), position, font(14).pos(Pos::new(horizontal, vertical))))
+    area.draw(&Text::new(
+        text.to_string(),
+        position,
+        font(14).pos(Pos::new(horizontal, vertical)),
+    ))
 }
 
 /// Draws grouped bars: one group per entry of `group_labels`, one bar per
 /// series in each group, with a legend naming the series. Values may be
 /// negative.
-pub fn grouped_bars(path: &Path, title: &str, y_label: &str, group_labels: &[String], series_labels: &[String], values: &[Vec<f64>]) -> Result<()> {
+pub fn grouped_bars(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    group_labels: &[String],
+    series_labels: &[String],
+    values: &[Vec<f64>],
+) -> Result<()> {
     register_font()?;
     let (groups, series) = (group_labels.len(), series_labels.len());
-    if groups == 0 || series == 0 || values.len() != groups || values.iter().any(|g| g.len() != series) {
-        return Err(plot_error(path, format!("bar chart needs {groups} groups of {series} values")));
+    if groups == 0
+        || series == 0
+        || values.len() != groups
+        || values.iter().any(|g| g.len() != series)
+    {
+        return Err(plot_error(
+            path,
+            format!("bar chart needs {groups} groups of {series} values"),
+        ));
     }
     let low = values.iter().flatten().fold(0.0f64, |m, &v| m.min(v));
     let high = values.iter().flatten().fold(0.0f64, |m, &v| m.max(v));
@@ -165,7 +221,8 @@ pub fn grouped_bars(path: &Path, title: &str, y_label: &str, group_labels: &[Str
 
     for (g, label) in group_labels.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(g as f64 + 0.5, bottom));
-        draw_label(&root, label, (x, y + 8), HPos::Center, VPos::Top).map_err(|e| plot_error(path, e))?;
+        draw_label(&root, label, (x, y + 8), HPos::Center, VPos::Top)
+            .map_err(|e| plot_error(path, e))?;
     }
 
     let bar_width = 0.8 / series as f64;
@@ -174,7 +231,10 @@ pub fn grouped_bars(path: &Path, title: &str, y_label: &str, group_labels: &[Str
         let bars = (0..groups).map(|g| {
             let left = g as f64 + 0.1 + s as f64 * bar_width;
             let value = values[g][s];
-            Rectangle::new([(left, 0.0), (left + bar_width * 0.9, value)], colour.filled())
+            Rectangle::new(
+                [(left, 0.0), (left + bar_width * 0.9, value)],
+                colour.filled(),
+            )
         });
         chart
             .draw_series(bars)
@@ -194,26 +254,48 @@ pub fn grouped_bars(path: &Path, title: &str, y_label: &str, group_labels: &[Str
 }
 
 /// Draws one line per series of (x, y) points, with a legend.
-pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[(String, Vec<(f64, f64)>)], log_y: bool) -> Result<()> {
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    log_y: bool,
+) -> Result<()> {
     register_font()?;
-    let points: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    let points: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().copied())
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
     if points.is_empty() {
         return Err(plot_error(path, "line chart has no finite points"));
     }
-    let (x_low, x_high) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| (a.min(*x), b.max(*x)));
+    let (x_low, x_high) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| {
+        (a.min(*x), b.max(*x))
+    });
     let transform = |y: f64| if log_y { y.max(1e-300).log10() } else { y };
-    let (y_low, y_high) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| (a.min(transform(*y)), b.max(transform(*y))));
+    let (y_low, y_high) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| {
+        (a.min(transform(*y)), b.max(transform(*y)))
+    });
     let y_pad = (y_high - y_low).max(1e-12) * 0.05;
     let root = BitMapBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
-    let y_description = if log_y { format!("log10 {y_label}") } else { y_label.to_string() };
+    let y_description = if log_y {
+        format!("log10 {y_label}")
+    } else {
+        y_label.to_string()
+    };
 
     let mut chart = ChartBuilder::on(&root)
         .caption(title, font(20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_low..x_high.max(x_low + 1e-12), (y_low - y_pad)..(y_high + y_pad))
+        .build_cartesian_2d(
+            x_low..x_high.max(x_low + 1e-12),
+            (y_low - y_pad)..(y_high + y_pad),
+        )
         .map_err(|e| plot_error(path, e))?;
     chart
         .configure_mesh()
@@ -225,12 +307,18 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         .map_err(|e| plot_error(path, e))?;
     for (index, (name, line)) in series.iter().enumerate() {
         let colour = series_colour(index);
-        let line: Vec<(f64, f64)> = line.iter().map(|&(x, y)| (x, transform(y))).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+        let line: Vec<(f64, f64)> = line
+            .iter()
+            .map(|&(x, y)| (x, transform(y)))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
         chart
             .draw_series(LineSeries::new(line, colour.stroke_width(2)))
             .map_err(|e| plot_error(path, e))?
             .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
@@ -254,18 +342,36 @@ pub struct ScatterPanel<'a> {
 
 /// Draws panels of 2-D scatter plots in a grid with `columns` columns, each
 /// point coloured by its class, and a shared legend of `class_names`.
-pub fn scatter_grid(path: &Path, title: &str, panels: &[ScatterPanel], columns: usize, class_names: &[String]) -> Result<()> {
+pub fn scatter_grid(
+    path: &Path,
+    title: &str,
+    panels: &[ScatterPanel],
+    columns: usize,
+    class_names: &[String],
+) -> Result<()> {
     register_font()?;
     if panels.is_empty() || columns == 0 {
-        return Err(plot_error(path, "a scatter grid needs at least one panel and one column"));
+        return Err(plot_error(
+            path,
+            "a scatter grid needs at least one panel and one column",
+        ));
     }
     for panel in panels {
         if panel.points.len() != 2 * panel.labels.len() {
-            return Err(plot_error(path, format!("panel {:?} has {} coordinates for {} labels", panel.title, panel.points.len(), panel.labels.len())));
+            return Err(plot_error(
+                path,
+                format!(
+                    "panel {:?} has {} coordinates for {} labels",
+                    panel.title,
+                    panel.points.len(),
+                    panel.labels.len()
+                ),
+            ));
         }
     }
     let rows = panels.len().div_ceil(columns);
-    let root = BitMapBackend::new(path, (480 * columns as u32, 420 * rows as u32 + 70)).into_drawing_area();
+    let root = BitMapBackend::new(path, (480 * columns as u32, 420 * rows as u32 + 70))
+        .into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
     let (header, body) = root.split_vertically(70);
     header
@@ -273,8 +379,12 @@ pub fn scatter_grid(path: &Path, title: &str, panels: &[ScatterPanel], columns: 
         .map_err(|e| plot_error(path, e))?;
     for (c, name) in class_names.iter().enumerate() {
         let x = 12 + 140 * c as i32;
-        header.draw(&Circle::new((x + 6, 48), 5, series_colour(c).filled())).map_err(|e| plot_error(path, e))?;
-        header.draw(&Text::new(name.clone(), (x + 16, 40), font(14))).map_err(|e| plot_error(path, e))?;
+        header
+            .draw(&Circle::new((x + 6, 48), 5, series_colour(c).filled()))
+            .map_err(|e| plot_error(path, e))?;
+        header
+            .draw(&Text::new(name.clone(), (x + 16, 40), font(14)))
+            .map_err(|e| plot_error(path, e))?;
     }
 
     for (panel, area) in panels.iter().zip(body.split_evenly((rows, columns))) {
@@ -289,14 +399,23 @@ pub fn scatter_grid(path: &Path, title: &str, panels: &[ScatterPanel], columns: 
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(48)
-            .build_cartesian_2d((x_low - x_pad)..(x_high + x_pad), (y_low - y_pad)..(y_high + y_pad))
+            .build_cartesian_2d(
+                (x_low - x_pad)..(x_high + x_pad),
+                (y_low - y_pad)..(y_high + y_pad),
+            )
             .map_err(|e| plot_error(path, e))?;
-        chart.configure_mesh().label_style(font(11)).draw().map_err(|e| plot_error(path, e))?;
+        chart
+            .configure_mesh()
+            .label_style(font(11))
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
         let points = panel
             .points
             .chunks(2)
             .zip(panel.labels)
-            .map(|(xy, &label)| Circle::new((xy[0], xy[1]), 3, series_colour(label as usize).filled()));
+            .map(|(xy, &label)| {
+                Circle::new((xy[0], xy[1]), 3, series_colour(label as usize).filled())
+            });
         chart.draw_series(points).map_err(|e| plot_error(path, e))?;
     }
     root.present().map_err(|e| plot_error(path, e))

@@ -68,7 +68,12 @@ impl PhiloxStream {
 
     /// Computes the four words of block `block`.
     pub fn block(&self, block: u64) -> [u32; 4] {
-        let counter = [block as u32, (block >> 32) as u32, self.stream as u32, (self.stream >> 32) as u32];
+        let counter = [
+            block as u32,
+            (block >> 32) as u32,
+            self.stream as u32,
+            (self.stream >> 32) as u32,
+        ];
         philox4x32_10(counter, self.key())
     }
 
@@ -81,7 +86,10 @@ impl PhiloxStream {
 
     /// Uniform values `offset .. offset + count` of the stream.
     pub fn uniform(&self, offset: u64, count: usize) -> Vec<f32> {
-        self.bits(offset, count).into_iter().map(uniform_from_bits).collect()
+        self.bits(offset, count)
+            .into_iter()
+            .map(uniform_from_bits)
+            .collect()
     }
 
     /// Standard normal values `offset .. offset + count`: words (0, 1) and
@@ -105,7 +113,10 @@ mod tests {
     // Known-answer vectors of Random123's kat_vectors file for philox4x32_10.
     #[test]
     fn philox_matches_random123_zero_vector() {
-        assert_eq!(philox4x32_10([0; 4], [0; 2]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(
+            philox4x32_10([0; 4], [0; 2]),
+            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+        );
     }
 
     #[test]
@@ -119,7 +130,10 @@ mod tests {
     #[test]
     fn philox_matches_random123_pi_vector() {
         assert_eq!(
-            philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
+            philox4x32_10(
+                [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+                [0xa4093822, 0x299f31d0]
+            ),
             [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
         );
     }

@@ -78,7 +78,13 @@ fn validate(kernel: &Matrix, targets: &Matrix, options: &CgOptions) -> Result<()
 /// Column sums of x * y, read back to the host.
 fn column_dots(gpu: &Gpu, x: &Matrix, y: &Matrix) -> Result<Vec<f64>> {
     let mut recorder = gpu.recorder("cg column dots");
-    let products = ops::map_binary(&mut recorder, x.buffer(), y.buffer(), BinaryOp::Multiply, Broadcast::None)?;
+    let products = ops::map_binary(
+        &mut recorder,
+        x.buffer(),
+        y.buffer(),
+        BinaryOp::Multiply,
+        Broadcast::None,
+    )?;
     let products = Matrix::from_buffer(products, x.rows(), x.columns())?;
     let sums = ops::reduce_columns(&mut recorder, &products, Reduction::Sum)?;
     recorder.submit()?;
@@ -91,15 +97,32 @@ fn add_scaled_columns(gpu: &Gpu, x: &Matrix, y: &Matrix, factors: &[f64]) -> Res
     let factor_row = gpu.upload(&factors, "cg step sizes")?;
     let columns = x.columns();
     let mut recorder = gpu.recorder("cg update");
-    let scaled = ops::map_binary(&mut recorder, y.buffer(), &factor_row, BinaryOp::Multiply, Broadcast::Row { columns })?;
-    let sum = ops::map_binary(&mut recorder, x.buffer(), &scaled, BinaryOp::Add, Broadcast::None)?;
+    let scaled = ops::map_binary(
+        &mut recorder,
+        y.buffer(),
+        &factor_row,
+        BinaryOp::Multiply,
+        Broadcast::Row { columns },
+    )?;
+    let sum = ops::map_binary(
+        &mut recorder,
+        x.buffer(),
+        &scaled,
+        BinaryOp::Add,
+        Broadcast::None,
+    )?;
     recorder.submit()?;
     Matrix::from_buffer(sum, x.rows(), columns)
 }
 
 /// Returns (K + ridge I) P.
 fn apply_operator(gpu: &Gpu, kernel: &Matrix, direction: &Matrix, ridge: f32) -> Result<Matrix> {
-    let product = Matrix::zeros(gpu, direction.rows(), direction.columns(), "cg operator product")?;
+    let product = Matrix::zeros(
+        gpu,
+        direction.rows(),
+        direction.columns(),
+        "cg operator product",
+    )?;
     let mut recorder = gpu.recorder("cg operator");
     recorder.copy(direction.buffer(), 0, product.buffer(), 0, direction.len())?;
     let spec = GemmSpec {
@@ -117,11 +140,19 @@ fn apply_operator(gpu: &Gpu, kernel: &Matrix, direction: &Matrix, ridge: f32) ->
 /// Columns that reach the tolerance keep their solution while the others
 /// continue; a run that hits `max_iterations` returns its last iterate with
 /// `converged = false`.
-pub fn solve_kernel_ridge(gpu: &Gpu, kernel: &Matrix, targets: &Matrix, options: &CgOptions) -> Result<(Matrix, CgReport)> {
+pub fn solve_kernel_ridge(
+    gpu: &Gpu,
+    kernel: &Matrix,
+    targets: &Matrix,
+    options: &CgOptions,
+) -> Result<(Matrix, CgReport)> {
     validate(kernel, targets, options)?;
     let (n, columns) = (targets.rows(), targets.columns());
     let mut solution = Matrix::zeros(gpu, n, columns, "kernel ridge coefficients")?;
-    let target_norms: Vec<f64> = column_dots(gpu, targets, targets)?.into_iter().map(f64::sqrt).collect();
+    let target_norms: Vec<f64> = column_dots(gpu, targets, targets)?
+        .into_iter()
+        .map(f64::sqrt)
+        .collect();
 
     let mut residual = targets.clone();
     let mut direction = targets.clone();
@@ -133,7 +164,8 @@ pub fn solve_kernel_ridge(gpu: &Gpu, kernel: &Matrix, targets: &Matrix, options:
             .map(|(s, norm)| if *norm > 0.0 { s.sqrt() / norm } else { 0.0 })
             .collect()
     };
-    let done = |relative_residuals: &[f64]| relative_residuals.iter().all(|r| *r <= options.tolerance);
+    let done =
+        |relative_residuals: &[f64]| relative_residuals.iter().all(|r| *r <= options.tolerance);
 
     let mut iterations = 0;
     let mut relative_residuals = relative(&residual_squares);
@@ -157,7 +189,13 @@ pub fn solve_kernel_ridge(gpu: &Gpu, kernel: &Matrix, targets: &Matrix, options:
 
         let new_squares = column_dots(gpu, &residual, &residual)?;
         let conjugation: Vec<f64> = (0..columns)
-            .map(|c| if residual_squares[c] > 0.0 { new_squares[c] / residual_squares[c] } else { 0.0 })
+            .map(|c| {
+                if residual_squares[c] > 0.0 {
+                    new_squares[c] / residual_squares[c]
+                } else {
+                    0.0
+                }
+            })
             .collect();
         direction = add_scaled_columns(gpu, &residual, &direction, &conjugation)?;
         residual_squares = new_squares;
@@ -184,7 +222,11 @@ pub fn solve_kernel_ridge(gpu: &Gpu, kernel: &Matrix, targets: &Matrix, options:
 }
 
 /// Predictions K(test, train) A for a cross kernel (m x n) and coefficients (n x c).
-pub fn kernel_ridge_predict(gpu: &Gpu, cross_kernel: &Matrix, coefficients: &Matrix) -> Result<Matrix> {
+pub fn kernel_ridge_predict(
+    gpu: &Gpu,
+    cross_kernel: &Matrix,
+    coefficients: &Matrix,
+) -> Result<Matrix> {
     let mut recorder = gpu.recorder("kernel ridge prediction");
     let predictions = ops::matmul(&mut recorder, cross_kernel, coefficients)?;
     recorder.submit()?;

@@ -35,8 +35,20 @@ pub fn reference_gemm(
     transpose_a: bool,
     transpose_b: bool,
 ) -> (Vec<f64>, Vec<f64>) {
-    let a_at = |row: usize, kk: usize| f64::from(if transpose_a { a[kk * m + row] } else { a[row * k + kk] });
-    let b_at = |kk: usize, column: usize| f64::from(if transpose_b { b[column * k + kk] } else { b[kk * n + column] });
+    let a_at = |row: usize, kk: usize| {
+        f64::from(if transpose_a {
+            a[kk * m + row]
+        } else {
+            a[row * k + kk]
+        })
+    };
+    let b_at = |kk: usize, column: usize| {
+        f64::from(if transpose_b {
+            b[column * k + kk]
+        } else {
+            b[kk * n + column]
+        })
+    };
     let mut product = vec![0.0; m * n];
     let mut magnitude = vec![0.0; m * n];
     for row in 0..m {
@@ -52,7 +64,11 @@ pub fn reference_gemm(
 }
 
 /// Largest |actual - expected| / (tolerance(expected)), with its index.
-pub fn worst_ratio(actual: &[f32], expected: &[f64], tolerance: impl Fn(usize, f64) -> f64) -> (f64, usize) {
+pub fn worst_ratio(
+    actual: &[f32],
+    expected: &[f64],
+    tolerance: impl Fn(usize, f64) -> f64,
+) -> (f64, usize) {
     assert_eq!(actual.len(), expected.len(), "result length");
     let mut worst = (0.0, 0);
     for (index, (&got, &want)) in actual.iter().zip(expected).enumerate() {

@@ -16,8 +16,10 @@ use crate::data::dataset::dataset_error;
 use crate::data::gzip::decompress_if_gzip;
 use crate::error::Result;
 
-const BUNDLED_JAPANESE_VOWELS: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/JapaneseVowels_TRAIN.ts.gz"));
+const BUNDLED_JAPANESE_VOWELS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/JapaneseVowels_TRAIN.ts.gz"
+));
 
 const ORIGIN: &str = "bundled JapaneseVowels_TRAIN.ts";
 

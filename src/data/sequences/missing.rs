@@ -66,7 +66,9 @@ pub(super) fn resolve_missing(
 fn interpolate_channel(values: &mut [f32], n_channels: usize, channel: usize) -> bool {
     let steps = values.len() / n_channels;
     let at = |step: usize| step * n_channels + channel;
-    let present: Vec<usize> = (0..steps).filter(|&step| !values[at(step)].is_nan()).collect();
+    let present: Vec<usize> = (0..steps)
+        .filter(|&step| !values[at(step)].is_nan())
+        .collect();
     let (Some(&first), Some(&last)) = (present.first(), present.last()) else {
         return false;
     };
@@ -121,9 +123,15 @@ mod tests {
     #[test]
     fn all_missing_channel_is_an_error() {
         let mut values = vec![1.0, NAN, 2.0, NAN];
-        let text = resolve_missing(&mut values, 2, MissingValues::Interpolate, "file.ts", "case 3 (line 9)")
-            .unwrap_err()
-            .to_string();
+        let text = resolve_missing(
+            &mut values,
+            2,
+            MissingValues::Interpolate,
+            "file.ts",
+            "case 3 (line 9)",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(text.contains("case 3 (line 9)"), "{text}");
         assert!(text.contains("every value of channel 1"), "{text}");
     }
@@ -131,9 +139,15 @@ mod tests {
     #[test]
     fn reject_names_channel_and_step() {
         let mut values = vec![1.0, 2.0, 3.0, NAN];
-        let text = resolve_missing(&mut values, 2, MissingValues::Reject, "file.ts", "case 0 (line 5)")
-            .unwrap_err()
-            .to_string();
+        let text = resolve_missing(
+            &mut values,
+            2,
+            MissingValues::Reject,
+            "file.ts",
+            "case 0 (line 5)",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(text.contains("case 0 (line 5)"), "{text}");
         assert!(text.contains("channel 1, step 1"), "{text}");
     }

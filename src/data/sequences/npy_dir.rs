@@ -54,7 +54,10 @@ pub fn load_sequence_npy_dir(dir: impl AsRef<Path>, missing: MissingValues) -> R
     if labels.len() != n {
         return Err(dataset_error(
             labels_path.display(),
-            format!("y.npy has {} labels but X.npy has {n} sequences; give one label per sequence", labels.len()),
+            format!(
+                "y.npy has {} labels but X.npy has {n} sequences; give one label per sequence",
+                labels.len()
+            ),
         ));
     }
     let lengths = if lengths_path.is_file() {
@@ -67,11 +70,23 @@ pub fn load_sequence_npy_dir(dir: impl AsRef<Path>, missing: MissingValues) -> R
     for (index, &length) in lengths.iter().enumerate() {
         let start = index * max_length * n_channels;
         let mut sequence = values.data[start..start + length * n_channels].to_vec();
-        resolve_missing(&mut sequence, n_channels, missing, &origin, &format!("sequence {index}"))?;
+        resolve_missing(
+            &mut sequence,
+            n_channels,
+            missing,
+            &origin,
+            &format!("sequence {index}"),
+        )?;
         sequences.push(sequence);
     }
     let encoded = encode_integers(&labels);
-    SequenceSet::new(origin, sequences, n_channels, encoded.labels, encoded.class_names)
+    SequenceSet::new(
+        origin,
+        sequences,
+        n_channels,
+        encoded.labels,
+        encoded.class_names,
+    )
 }
 
 /// Returns `(n, T_max, channels)` of a 3-D array, or `(n, T, 1)` of a 2-D one.
@@ -93,7 +108,10 @@ fn values_shape(values: &NpyArray<f32>, path: &Path) -> Result<(usize, usize, us
     if n == 0 || steps == 0 || channels == 0 {
         return Err(dataset_error(
             path.display(),
-            format!("X.npy has shape {:?}; every axis needs at least one element", values.shape),
+            format!(
+                "X.npy has shape {:?}; every axis needs at least one element",
+                values.shape
+            ),
         ));
     }
     Ok(shape)

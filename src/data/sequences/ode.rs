@@ -108,12 +108,17 @@ pub fn generate_ode(config: &OdeConfig) -> Result<SequenceSet> {
         }
     }
     let class_names = vec!["class 1".to_string(), "class 2".to_string()];
-    SequenceSet::new(format!("ode (seed {})", config.seed), sequences, 1, labels, class_names).map_err(|error| {
-        Error::InvalidArgument {
-            name: "steps",
-            value: config.steps.to_string(),
-            expected: format!("a length whose series stay within f32 range ({error})"),
-        }
+    SequenceSet::new(
+        format!("ode (seed {})", config.seed),
+        sequences,
+        1,
+        labels,
+        class_names,
+    )
+    .map_err(|error| Error::InvalidArgument {
+        name: "steps",
+        value: config.steps.to_string(),
+        expected: format!("a length whose series stay within f32 range ({error})"),
     })
 }
 
@@ -136,7 +141,8 @@ fn validate(config: &OdeConfig) -> Result<()> {
         return Err(Error::InvalidArgument {
             name: "steps",
             value: config.steps.to_string(),
-            expected: "at least 3 steps, because every series starts from three given values".into(),
+            expected: "at least 3 steps, because every series starts from three given values"
+                .into(),
         });
     }
     Ok(())
@@ -146,7 +152,9 @@ fn draw_series(parameters: &OdeClass, stream: PhiloxStream, steps: usize) -> Vec
     let normals: Vec<f64> = stream.normal(0, 5).into_iter().map(f64::from).collect();
     let a1 = parameters.a1_mean + parameters.a1_std * normals[0];
     let a2 = parameters.a2_std * normals[1];
-    let initial = parameters.initial.unwrap_or([normals[2], normals[3], normals[4]]);
+    let initial = parameters
+        .initial
+        .unwrap_or([normals[2], normals[3], normals[4]]);
     integrate(a1, a2, initial, steps)
 }
 
@@ -173,19 +181,28 @@ mod tests {
     fn integrate_follows_recursion_by_hand() {
         // a1 = -20, a2 = 0 from (2, -1, 1): d1_2 = 2, d2_2 = -5 * x_2 = 5,
         // d1_3 = 7, x_4 = 8; d2_3 = -4 * x_3 = -4, d1_4 = 3, x_5 = 11.
-        assert_eq!(integrate(-20.0, 0.0, [2.0, -1.0, 1.0], 5), vec![2.0, -1.0, 1.0, 8.0, 11.0]);
+        assert_eq!(
+            integrate(-20.0, 0.0, [2.0, -1.0, 1.0], 5),
+            vec![2.0, -1.0, 1.0, 8.0, 11.0]
+        );
     }
 
     #[test]
     fn integrate_uses_a2_over_t_squared() {
         // a1 = 0, a2 = 16 from (0, 0, 1): d1_2 = 1, d2_2 = (16 / 16) * 1 = 1,
         // d1_3 = 2, x_4 = 3.
-        assert_eq!(integrate(0.0, 16.0, [0.0, 0.0, 1.0], 4), vec![0.0, 0.0, 1.0, 3.0]);
+        assert_eq!(
+            integrate(0.0, 16.0, [0.0, 0.0, 1.0], 4),
+            vec![0.0, 0.0, 1.0, 3.0]
+        );
     }
 
     #[test]
     fn three_steps_are_the_initial_values() {
-        assert_eq!(integrate(-4.0, 0.1, [1.0, 2.0, 3.0], 3), vec![1.0, 2.0, 3.0]);
+        assert_eq!(
+            integrate(-4.0, 0.1, [1.0, 2.0, 3.0], 3),
+            vec![1.0, 2.0, 3.0]
+        );
     }
 
     #[test]

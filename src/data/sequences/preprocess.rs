@@ -22,7 +22,11 @@ impl SequenceSet {
     pub fn l2_norms(&self) -> Vec<f64> {
         (0..self.n_sequences())
             .map(|index| {
-                let sum: f64 = self.sequence(index).iter().map(|&value| f64::from(value).powi(2)).sum();
+                let sum: f64 = self
+                    .sequence(index)
+                    .iter()
+                    .map(|&value| f64::from(value).powi(2))
+                    .sum();
                 sum.sqrt()
             })
             .collect()
@@ -128,7 +132,11 @@ impl SequenceSet {
     /// maps to a uniform value below `probability`. A sequence that would
     /// lose every step keeps its last one. Returns
     /// [`Error::InvalidArgument`] unless `0 <= probability < 1`.
-    pub fn drop_steps_independently(&self, probability: f64, seed: u64) -> Result<(SequenceSet, usize)> {
+    pub fn drop_steps_independently(
+        &self,
+        probability: f64,
+        seed: u64,
+    ) -> Result<(SequenceSet, usize)> {
         if !(0.0..1.0).contains(&probability) {
             return Err(Error::InvalidArgument {
                 name: "probability",
@@ -141,8 +149,11 @@ impl SequenceSet {
         let mut deleted_total = 0;
         for index in 0..self.n_sequences() {
             let length = self.length(index);
-            let draws = PhiloxStream::new(seed, INDEPENDENT_DELETION_STREAM_BASE + index as u64).uniform(0, length);
-            let mut kept_steps: Vec<usize> = (0..length).filter(|&t| f64::from(draws[t]) >= probability).collect();
+            let draws = PhiloxStream::new(seed, INDEPENDENT_DELETION_STREAM_BASE + index as u64)
+                .uniform(0, length);
+            let mut kept_steps: Vec<usize> = (0..length)
+                .filter(|&t| f64::from(draws[t]) >= probability)
+                .collect();
             if kept_steps.is_empty() {
                 kept_steps.push(length - 1);
             }
@@ -154,7 +165,13 @@ impl SequenceSet {
             deleted_total += length - kept_steps.len();
             sequences.push(kept);
         }
-        let set = SequenceSet::new(self.name(), sequences, n_channels, self.labels().to_vec(), self.class_names().to_vec())?;
+        let set = SequenceSet::new(
+            self.name(),
+            sequences,
+            n_channels,
+            self.labels().to_vec(),
+            self.class_names().to_vec(),
+        )?;
         Ok((set, deleted_total))
     }
 
@@ -178,7 +195,11 @@ impl SequenceSet {
     /// padded sequences.
     pub fn to_padded_dataset(&self) -> Result<Dataset> {
         Dataset::new(
-            format!("{} (zero-padded to {} steps)", self.name(), self.max_length()),
+            format!(
+                "{} (zero-padded to {} steps)",
+                self.name(),
+                self.max_length()
+            ),
             self.pad_zeros(),
             self.max_length() * self.n_channels(),
             self.labels().to_vec(),

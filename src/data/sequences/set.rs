@@ -45,7 +45,10 @@ impl SequenceSet {
     ) -> Result<Self> {
         let name = name.into();
         if n_channels == 0 {
-            return Err(dataset_error(&name, "the sequences have no channels; n_channels must be at least 1"));
+            return Err(dataset_error(
+                &name,
+                "the sequences have no channels; n_channels must be at least 1",
+            ));
         }
         let mut lengths = Vec::with_capacity(sequences.len());
         for (index, sequence) in sequences.iter().enumerate() {
@@ -226,7 +229,10 @@ impl SequenceSet {
                 ),
             ));
         }
-        let sequences = indices.iter().map(|&index| self.sequence(index).to_vec()).collect();
+        let sequences = indices
+            .iter()
+            .map(|&index| self.sequence(index).to_vec())
+            .collect();
         let labels = indices.iter().map(|&index| self.labels[index]).collect();
         SequenceSet::new(
             self.name.clone(),
@@ -245,18 +251,31 @@ impl SequenceSet {
     /// always gives the same split, and both parts keep the original order.
     /// Returns [`crate::Error::InvalidArgument`] unless `0 < test_fraction < 1`
     /// and both parts get at least one sequence.
-    pub fn train_test_split(&self, test_fraction: f64, seed: u64) -> Result<(SequenceSet, SequenceSet)> {
+    pub fn train_test_split(
+        &self,
+        test_fraction: f64,
+        seed: u64,
+    ) -> Result<(SequenceSet, SequenceSet)> {
         let (train, test) = stratified_split(&self.labels, self.n_classes(), test_fraction, seed)?;
         Ok((self.subset(&train)?, self.subset(&test)?))
     }
 }
 
-fn validate_shape(name: &str, n_values: usize, lengths: &[usize], n_channels: usize, n_labels: usize) -> Result<()> {
+fn validate_shape(
+    name: &str,
+    n_values: usize,
+    lengths: &[usize],
+    n_channels: usize,
+    n_labels: usize,
+) -> Result<()> {
     if lengths.is_empty() {
         return Err(dataset_error(name, "the set is empty: it has no sequences"));
     }
     if n_channels == 0 {
-        return Err(dataset_error(name, "the sequences have no channels; n_channels must be at least 1"));
+        return Err(dataset_error(
+            name,
+            "the sequences have no channels; n_channels must be at least 1",
+        ));
     }
     if let Some(index) = lengths.iter().position(|&length| length == 0) {
         return Err(dataset_error(
@@ -267,7 +286,10 @@ fn validate_shape(name: &str, n_values: usize, lengths: &[usize], n_channels: us
     if n_labels != lengths.len() {
         return Err(dataset_error(
             name,
-            format!("there are {} sequences but {n_labels} labels; give exactly one label per sequence", lengths.len()),
+            format!(
+                "there are {} sequences but {n_labels} labels; give exactly one label per sequence",
+                lengths.len()
+            ),
         ));
     }
     let total_steps: u128 = lengths.iter().map(|&length| length as u128).sum();
@@ -334,15 +356,26 @@ mod tests {
     #[test]
     fn from_lengths_matches_new() {
         let values: Vec<f32> = (1..=12).map(|value| value as f32).collect();
-        let set = SequenceSet::from_lengths("small", values, &[1, 3, 2], 2, vec![0, 1, 1], names(2)).unwrap();
+        let set =
+            SequenceSet::from_lengths("small", values, &[1, 3, 2], 2, vec![0, 1, 1], names(2))
+                .unwrap();
         assert_eq!(set, small());
     }
 
     #[test]
     fn zero_length_sequence_names_index() {
         let sequences = vec![vec![1.0], vec![], vec![2.0]];
-        let text = message(SequenceSet::new("gap", sequences, 1, vec![0, 0, 0], names(1)));
-        assert!(text.contains("sequence 1 (counting from 0) has no steps"), "{text}");
+        let text = message(SequenceSet::new(
+            "gap",
+            sequences,
+            1,
+            vec![0, 0, 0],
+            names(1),
+        ));
+        assert!(
+            text.contains("sequence 1 (counting from 0) has no steps"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -361,7 +394,13 @@ mod tests {
 
     #[test]
     fn label_count_must_match() {
-        let text = message(SequenceSet::new("labels", vec![vec![1.0]], 1, vec![0, 0], names(1)));
+        let text = message(SequenceSet::new(
+            "labels",
+            vec![vec![1.0]],
+            1,
+            vec![0, 0],
+            names(1),
+        ));
         assert!(text.contains("1 sequences but 2 labels"), "{text}");
     }
 
@@ -385,7 +424,13 @@ mod tests {
 
     #[test]
     fn label_out_of_range_names_sequence() {
-        let text = message(SequenceSet::new("labels", vec![vec![1.0], vec![2.0]], 1, vec![0, 3], names(2)));
+        let text = message(SequenceSet::new(
+            "labels",
+            vec![vec![1.0], vec![2.0]],
+            1,
+            vec![0, 3],
+            names(2),
+        ));
         assert!(text.contains("label at sequence 1"), "{text}");
     }
 
@@ -408,7 +453,9 @@ mod tests {
 
     #[test]
     fn split_is_stratified_and_seeded() {
-        let sequences = (0..20).map(|index| vec![index as f32; index % 3 + 1]).collect();
+        let sequences = (0..20)
+            .map(|index| vec![index as f32; index % 3 + 1])
+            .collect();
         let labels = (0..20).map(|index| u32::from(index >= 5)).collect();
         let set = SequenceSet::new("split", sequences, 1, labels, names(2)).unwrap();
 

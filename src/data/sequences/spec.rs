@@ -42,7 +42,9 @@ pub fn load_sequences_with(spec: &str, missing: MissingValues) -> Result<Sequenc
         let seed = seed.parse::<u64>().map_err(|_| {
             dataset_error(
                 format!("{spec:?}"),
-                format!("the seed {seed:?} is not an unsigned 64-bit integer; write it as in `ode:7`"),
+                format!(
+                    "the seed {seed:?} is not an unsigned 64-bit integer; write it as in `ode:7`"
+                ),
             )
         })?;
         return generate_ode(&OdeConfig {

@@ -86,14 +86,22 @@ pub fn parse_ts(text: &str, origin: &str, missing: MissingValues) -> Result<Sequ
     }
 
     if !in_data {
-        return Err(dataset_error(origin, "the file has no @data line, so it contains no cases"));
+        return Err(dataset_error(
+            origin,
+            "the file has no @data line, so it contains no cases",
+        ));
     }
     cases.into_set(header, origin)
 }
 
 /// Reads one line starting with `@` and returns whether it is `@data`,
 /// which ends the header.
-fn read_header_line(line: &str, line_number: usize, header: &mut TsHeader, origin: &str) -> Result<bool> {
+fn read_header_line(
+    line: &str,
+    line_number: usize,
+    header: &mut TsHeader,
+    origin: &str,
+) -> Result<bool> {
     let tag = line.split_whitespace().next().unwrap_or_default();
     if !tag.eq_ignore_ascii_case("@data") {
         header.read_line(line, line_number, origin)?;
@@ -130,7 +138,13 @@ struct TsCase {
 }
 
 /// Parses one data line. `case_index` counts the cases before it.
-fn parse_case(line: &str, line_number: usize, case_index: usize, header: &TsHeader, origin: &str) -> Result<TsCase> {
+fn parse_case(
+    line: &str,
+    line_number: usize,
+    case_index: usize,
+    header: &TsHeader,
+    origin: &str,
+) -> Result<TsCase> {
     let place = format!("case {case_index} (line {line_number})");
     let error = |message: String| dataset_error(origin, format!("{place}: {message}"));
     if line.contains('(') {
@@ -142,7 +156,10 @@ fn parse_case(line: &str, line_number: usize, case_index: usize, header: &TsHead
     }
 
     let (channel_text, label_text) = line.rsplit_once(':').ok_or_else(|| {
-        error("the line has no ':', so it lacks the class label that must follow the last channel".into())
+        error(
+            "the line has no ':', so it lacks the class label that must follow the last channel"
+                .into(),
+        )
     })?;
     let label_text = label_text.trim();
     let label = header.class_index(label_text).ok_or_else(|| {
@@ -179,9 +196,12 @@ fn parse_channel(text: &str, channel: usize) -> std::result::Result<Vec<f32>, St
             let place = format!("channel {channel}, step {step} (counting from 0)");
             let value = field
                 .parse::<f64>()
-                .map_err(|_| format!("{place}: {field:?} is not a number or ?"))? as f32;
+                .map_err(|_| format!("{place}: {field:?} is not a number or ?"))?
+                as f32;
             if value.is_infinite() {
-                return Err(format!("{place}: {field:?} is infinite or too large for f32"));
+                return Err(format!(
+                    "{place}: {field:?} is infinite or too large for f32"
+                ));
             }
             Ok(value)
         })
@@ -207,7 +227,8 @@ impl TsCases {
     ) -> Result<()> {
         let place = format!("case {} (line {line_number})", self.labels.len());
         let error = |message: String| dataset_error(origin, format!("{place}: {message}"));
-        self.check_channel_count(case.channels.len(), header).map_err(error)?;
+        self.check_channel_count(case.channels.len(), header)
+            .map_err(error)?;
         let length = check_case_length(&case.channels, header).map_err(error)?;
 
         let n_channels = case.channels.len();
@@ -223,7 +244,11 @@ impl TsCases {
         Ok(())
     }
 
-    fn check_channel_count(&mut self, count: usize, header: &TsHeader) -> std::result::Result<(), String> {
+    fn check_channel_count(
+        &mut self,
+        count: usize,
+        header: &TsHeader,
+    ) -> std::result::Result<(), String> {
         if let Some(declared) = header.dimensions {
             if count != declared {
                 return Err(format!(
@@ -232,7 +257,9 @@ impl TsCases {
             }
         }
         if header.univariate == Some(true) && count != 1 {
-            return Err(format!("the case has {count} channels, but the header declares @univariate true"));
+            return Err(format!(
+                "the case has {count} channels, but the header declares @univariate true"
+            ));
         }
         match self.n_channels {
             Some(expected) if expected != count => Err(format!(
@@ -262,9 +289,16 @@ impl TsCases {
 /// Returns the case's length after checking that its channels agree, that
 /// it has at least one step, and that it obeys `@equalLength true` with
 /// `@seriesLength`.
-fn check_case_length(channels: &[Vec<f32>], header: &TsHeader) -> std::result::Result<usize, String> {
+fn check_case_length(
+    channels: &[Vec<f32>],
+    header: &TsHeader,
+) -> std::result::Result<usize, String> {
     let length = channels[0].len();
-    if let Some((channel, other)) = channels.iter().enumerate().find(|(_, values)| values.len() != length) {
+    if let Some((channel, other)) = channels
+        .iter()
+        .enumerate()
+        .find(|(_, values)| values.len() != length)
+    {
         return Err(format!(
             "channel 0 has {length} values but channel {channel} has {}; all channels of a case must have \
              the same length",
@@ -325,7 +359,9 @@ mod tests {
 
     #[test]
     fn missing_data_line_is_rejected() {
-        let text = parse_ts("@classLabel true a\n", "x.ts", MissingValues::Reject).unwrap_err().to_string();
+        let text = parse_ts("@classLabel true a\n", "x.ts", MissingValues::Reject)
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("no @data line"), "{text}");
     }
 
@@ -356,9 +392,13 @@ mod tests {
 
     #[test]
     fn text_after_data_tag_is_rejected() {
-        let text = parse_ts("@classLabel true a\n@data 1:a\n", "x.ts", MissingValues::Reject)
-            .unwrap_err()
-            .to_string();
+        let text = parse_ts(
+            "@classLabel true a\n@data 1:a\n",
+            "x.ts",
+            MissingValues::Reject,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(text.contains("line 2"), "{text}");
         assert!(text.contains("text after @data"), "{text}");
     }
@@ -372,7 +412,9 @@ mod tests {
     #[test]
     fn equal_length_declaration_is_enforced() {
         let text = "@dimensions 1\n@equalLength true\n@seriesLength 3\n@classLabel true a\n@data\n1,2,3:a\n1,2:a\n";
-        let message = parse_ts(text, "x.ts", MissingValues::Reject).unwrap_err().to_string();
+        let message = parse_ts(text, "x.ts", MissingValues::Reject)
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("case 1 (line 7)"), "{message}");
         assert!(message.contains("@seriesLength 3"), "{message}");
     }
@@ -380,7 +422,9 @@ mod tests {
     #[test]
     fn univariate_declaration_is_enforced() {
         let text = "@univariate true\n@classLabel true a\n@data\n1:2:a\n";
-        let message = parse_ts(text, "x.ts", MissingValues::Reject).unwrap_err().to_string();
+        let message = parse_ts(text, "x.ts", MissingValues::Reject)
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("@univariate true"), "{message}");
     }
 }

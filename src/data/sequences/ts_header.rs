@@ -38,7 +38,8 @@ impl TsHeader {
         let mut tokens = line.split_whitespace();
         let tag = tokens.next().unwrap_or_default().to_ascii_lowercase();
         let values: Vec<&str> = tokens.collect();
-        let error = |message: String| dataset_error(origin, format!("line {line_number}: {message}"));
+        let error =
+            |message: String| dataset_error(origin, format!("line {line_number}: {message}"));
 
         match tag.as_str() {
             "@problemname" => {
@@ -65,7 +66,9 @@ impl TsHeader {
             "@univariate" => self.univariate = Some(parse_flag(&tag, &values).map_err(error)?),
             "@equallength" => self.equal_length = Some(parse_flag(&tag, &values).map_err(error)?),
             "@dimensions" => self.dimensions = Some(parse_count(&tag, &values).map_err(error)?),
-            "@serieslength" => self.series_length = Some(parse_count(&tag, &values).map_err(error)?),
+            "@serieslength" => {
+                self.series_length = Some(parse_count(&tag, &values).map_err(error)?)
+            }
             "@classlabel" => self.read_class_labels(&values).map_err(error)?,
             "@targetlabel" => {
                 let kind = if parse_flag(&tag, &values).map_err(error)? {
@@ -95,10 +98,15 @@ impl TsHeader {
         }
         let labels = &values[1..];
         if labels.is_empty() {
-            return Err("@classLabel true must be followed by the class labels, separated by spaces".into());
+            return Err(
+                "@classLabel true must be followed by the class labels, separated by spaces".into(),
+            );
         }
         for (index, label) in labels.iter().enumerate() {
-            if let Some(earlier) = labels[..index].iter().find(|earlier| earlier.eq_ignore_ascii_case(label)) {
+            if let Some(earlier) = labels[..index]
+                .iter()
+                .find(|earlier| earlier.eq_ignore_ascii_case(label))
+            {
                 return Err(format!(
                     "@classLabel declares the label {label:?} twice (also as {earlier:?}); labels are matched \
                      without regard to case, so they must differ in more than case"
@@ -123,7 +131,10 @@ fn parse_flag(tag: &str, values: &[&str]) -> std::result::Result<bool, String> {
     match values {
         [value] if value.eq_ignore_ascii_case("true") => Ok(true),
         [value] if value.eq_ignore_ascii_case("false") => Ok(false),
-        _ => Err(format!("{tag} expects true or false, found {:?}", values.join(" "))),
+        _ => Err(format!(
+            "{tag} expects true or false, found {:?}",
+            values.join(" ")
+        )),
     }
 }
 
@@ -133,7 +144,10 @@ fn parse_count(tag: &str, values: &[&str]) -> std::result::Result<usize, String>
             Ok(count) if count > 0 => Ok(count),
             _ => Err(format!("{tag} expects a positive integer, found {value:?}")),
         },
-        _ => Err(format!("{tag} expects one positive integer, found {:?}", values.join(" "))),
+        _ => Err(format!(
+            "{tag} expects one positive integer, found {:?}",
+            values.join(" ")
+        )),
     }
 }
 
@@ -173,7 +187,9 @@ mod tests {
 
     #[test]
     fn bad_flag_names_line_and_tag() {
-        let text = read(&["@problemName x", "@univariate maybe"]).unwrap_err().to_string();
+        let text = read(&["@problemName x", "@univariate maybe"])
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("line 2"), "{text}");
         assert!(text.contains("@univariate expects true or false"), "{text}");
     }

@@ -39,12 +39,15 @@ pub fn load_sequence_csv(path: impl AsRef<Path>, missing: MissingValues) -> Resu
     let mut sequences = Vec::new();
     let mut raw_labels = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|error| dataset_error(&origin, format!("the file is not valid CSV: {error}")))?;
+        let record = record.map_err(|error| {
+            dataset_error(&origin, format!("the file is not valid CSV: {error}"))
+        })?;
         let line = record.position().map_or(0, |position| position.line());
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let (label, mut values) = parse_row(&record, line).map_err(|message| dataset_error(&origin, message))?;
+        let (label, mut values) =
+            parse_row(&record, line).map_err(|message| dataset_error(&origin, message))?;
         resolve_missing(&mut values, 1, missing, &origin, &format!("line {line}"))?;
         raw_labels.push(label);
         sequences.push(values);
@@ -61,13 +64,21 @@ pub fn load_sequence_csv(path: impl AsRef<Path>, missing: MissingValues) -> Resu
 }
 
 /// Splits one row into its label and values, NaN for each missing value.
-fn parse_row(record: &csv::StringRecord, line: u64) -> std::result::Result<(String, Vec<f32>), String> {
+fn parse_row(
+    record: &csv::StringRecord,
+    line: u64,
+) -> std::result::Result<(String, Vec<f32>), String> {
     let label = record.get(0).unwrap_or_default();
     if label.is_empty() {
-        return Err(format!("line {line}: the class label (first field) is empty"));
+        return Err(format!(
+            "line {line}: the class label (first field) is empty"
+        ));
     }
     let fields: Vec<&str> = record.iter().skip(1).collect();
-    let used = fields.iter().rposition(|field| !field.is_empty()).map_or(0, |last| last + 1);
+    let used = fields
+        .iter()
+        .rposition(|field| !field.is_empty())
+        .map_or(0, |last| last + 1);
     if used == 0 {
         return Err(format!(
             "line {line}: the row has the label {label:?} but no values; every sequence needs at least one step"
@@ -77,7 +88,10 @@ fn parse_row(record: &csv::StringRecord, line: u64) -> std::result::Result<(Stri
     let mut values = Vec::with_capacity(used);
     for (step, field) in fields[..used].iter().enumerate() {
         let value = parse_value(field, line).map_err(|problem| {
-            format!("line {line}, step {step} (counting from 0, column {}): the field {problem}", step + 2)
+            format!(
+                "line {line}, step {step} (counting from 0, column {}): the field {problem}",
+                step + 2
+            )
         })?;
         values.push(value);
     }
@@ -91,10 +105,16 @@ fn parse_value(field: &str, line: u64) -> std::result::Result<f32, String> {
         return Ok(f32::NAN);
     }
     if field.is_empty() {
-        return Err("is empty; only trailing fields may be empty, so mark a missing value with ?".into());
+        return Err(
+            "is empty; only trailing fields may be empty, so mark a missing value with ?".into(),
+        );
     }
     let Ok(value) = field.parse::<f64>() else {
-        let hint = if line == 1 { "; the file must not have a header row" } else { "" };
+        let hint = if line == 1 {
+            "; the file must not have a header row"
+        } else {
+            ""
+        };
         return Err(format!("{field:?} is not a number or ?{hint}"));
     };
     let value = value as f32;

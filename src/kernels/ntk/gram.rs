@@ -4,11 +4,13 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Error, Result};
 use crate::gpu::{grid_1d, Gpu, GpuBuffer};
-use crate::kernels::ntk::reference::diagonal_trajectory;
-use crate::kernels::sink::GramSink;
-use crate::kernels::tiling::{run_tiled, run_tiled_parallel, tile_edge, GramReport, TileBlock, TileSelection};
 use crate::kernels::ntk::component_names;
+use crate::kernels::ntk::reference::diagonal_trajectory;
 use crate::kernels::ntk::{Activation, NtkConfig};
+use crate::kernels::sink::GramSink;
+use crate::kernels::tiling::{
+    run_tiled, run_tiled_parallel, tile_edge, GramReport, TileBlock, TileSelection,
+};
 use crate::ops::{self, Matrix};
 use crate::shaders;
 
@@ -36,17 +38,29 @@ impl<'a> Inputs<'a> {
         if count.checked_mul(dimension) != Some(values.len()) {
             return Err(Error::ShapeMismatch {
                 operation: "ntk inputs",
-                message: format!("{name} has {} values, not {count} x {dimension}", values.len()),
+                message: format!(
+                    "{name} has {} values, not {count} x {dimension}",
+                    values.len()
+                ),
             });
         }
         if let Some(position) = values.iter().position(|v| !v.is_finite()) {
             return Err(Error::InvalidArgument {
                 name: "inputs",
-                value: format!("{} in {name} at row {}, column {}", values[position], position / dimension, position % dimension),
+                value: format!(
+                    "{} in {name} at row {}, column {}",
+                    values[position],
+                    position / dimension,
+                    position % dimension
+                ),
                 expected: "finite values; remove or impute NaN and infinite entries".to_string(),
             });
         }
-        Ok(Self { values, count, dimension })
+        Ok(Self {
+            values,
+            count,
+            dimension,
+        })
     }
 
     fn rows(&self, start: usize, count: usize) -> &'a [f32] {
@@ -91,7 +105,11 @@ fn diagonal_trajectories(config: &NtkConfig, inputs: &Inputs) -> Vec<f32> {
         for (slot, value) in point.iter_mut().zip(inputs.rows(row, 1)) {
             *slot = f64::from(*value);
         }
-        values.extend(diagonal_trajectory(config, &point).into_iter().map(|v| v as f32));
+        values.extend(
+            diagonal_trajectory(config, &point)
+                .into_iter()
+                .map(|v| v as f32),
+        );
     }
     values
 }
@@ -117,7 +135,17 @@ pub fn compute_ntk_gram(
     sink: &mut dyn GramSink,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<GramReport> {
-    compute_ntk_gram_selected(gpu, &[], config, x1, x2, options, sink, TileSelection::default(), progress)
+    compute_ntk_gram_selected(
+        gpu,
+        &[],
+        config,
+        x1,
+        x2,
+        options,
+        sink,
+        TileSelection::default(),
+        progress,
+    )
 }
 
 /// [`compute_ntk_gram`] for the tiles of `selection` only: one shard of the
@@ -153,22 +181,63 @@ pub fn compute_ntk_gram_selected(
     let tile = tile_edge(gpu, components, x1.dimension, options.tile)?;
 
     let diagonal_rows = diagonal_trajectories(config, x1);
-    let diagonal_columns = if symmetric { diagonal_rows.clone() } else { diagonal_trajectories(config, x2) };
+    let diagonal_columns = if symmetric {
+        diagonal_rows.clone()
+    } else {
+        diagonal_trajectories(config, x2)
+    };
     let plane_capacity = tile.min(x1.count) * tile.min(x2.count);
     let report = if extra_gpus.is_empty() {
         let mut workspace = TileWorkspace {
             output: gpu.create_buffer(plane_capacity * components, "ntk tile output")?,
         };
-        let context = TileContext { gpu, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
-        run_tiled(x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress, &mut |block| context.compute(block, &mut workspace))?
+        let context = TileContext {
+            gpu,
+            config,
+            per_layer: options.per_layer,
+            symmetric,
+            x1,
+            x2,
+            diagonal_rows: &diagonal_rows,
+            diagonal_columns: &diagonal_columns,
+        };
+        run_tiled(
+            x1.count,
+            x2.count,
+            symmetric,
+            false,
+            tile,
+            components,
+            sink,
+            selection,
+            progress,
+            &mut |block| context.compute(block, &mut workspace),
+        )?
     } else {
-        let mut workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>> = Vec::new();
+        let mut workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>> =
+            Vec::new();
         for device in std::iter::once(gpu).chain(extra_gpus.iter().copied()) {
-            let mut workspace = TileWorkspace { output: device.create_buffer(plane_capacity * components, "ntk tile output")? };
-            let context = TileContext { gpu: device, config, per_layer: options.per_layer, symmetric, x1, x2, diagonal_rows: &diagonal_rows, diagonal_columns: &diagonal_columns };
-            workers.push(Box::new(move |block| context.compute(block, &mut workspace)));
+            let mut workspace = TileWorkspace {
+                output: device.create_buffer(plane_capacity * components, "ntk tile output")?,
+            };
+            let context = TileContext {
+                gpu: device,
+                config,
+                per_layer: options.per_layer,
+                symmetric,
+                x1,
+                x2,
+                diagonal_rows: &diagonal_rows,
+                diagonal_columns: &diagonal_columns,
+            };
+            workers.push(Box::new(move |block| {
+                context.compute(block, &mut workspace)
+            }));
         }
-        run_tiled_parallel(x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress, workers)?
+        run_tiled_parallel(
+            x1.count, x2.count, symmetric, false, tile, components, sink, selection, progress,
+            workers,
+        )?
     };
     log::debug!(
         "ntk gram {} x {}: {} tiles of edge {tile}, {:.3} s GPU, {:.3} s total",
@@ -200,9 +269,24 @@ impl TileContext<'_> {
         let depth = config.depth;
         let plane = block.rows * block.columns;
 
-        let row_points = Matrix::upload(gpu, x1.rows(block.row, block.rows), block.rows, x1.dimension, "ntk row points")?;
-        let column_points = Matrix::upload(gpu, x2.rows(block.column, block.columns), block.columns, x2.dimension, "ntk column points")?;
-        let row_diagonal = gpu.upload(&self.diagonal_rows[block.row * depth..(block.row + block.rows) * depth], "ntk row diagonals")?;
+        let row_points = Matrix::upload(
+            gpu,
+            x1.rows(block.row, block.rows),
+            block.rows,
+            x1.dimension,
+            "ntk row points",
+        )?;
+        let column_points = Matrix::upload(
+            gpu,
+            x2.rows(block.column, block.columns),
+            block.columns,
+            x2.dimension,
+            "ntk column points",
+        )?;
+        let row_diagonal = gpu.upload(
+            &self.diagonal_rows[block.row * depth..(block.row + block.rows) * depth],
+            "ntk row diagonals",
+        )?;
         let column_diagonal = gpu.upload(
             &self.diagonal_columns[block.column * depth..(block.column + block.columns) * depth],
             "ntk column diagonals",
@@ -231,7 +315,10 @@ impl TileContext<'_> {
         let kernel = gpu.kernel(
             &shaders::NTK,
             "ntk_tile",
-            &[("ACTIVATION", activation_code), ("PER_LAYER", f64::from(u8::from(self.per_layer)))],
+            &[
+                ("ACTIVATION", activation_code),
+                ("PER_LAYER", f64::from(u8::from(self.per_layer))),
+            ],
         )?;
 
         let mut recorder = gpu.timed_recorder("ntk tile");

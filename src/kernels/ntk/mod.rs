@@ -22,9 +22,9 @@ mod config;
 mod gram;
 pub mod reference;
 
-pub use config::{Activation, NtkConfig, Parameterization, MAX_DEPTH};
 pub use crate::kernels::sink::{GramSink, MemorySink, NpyDtype, NpySink};
 pub use crate::kernels::tiling::GramReport;
+pub use config::{Activation, NtkConfig, Parameterization, MAX_DEPTH};
 pub use gram::{compute_ntk_gram, compute_ntk_gram_selected, GramOptions, Inputs};
 
 /// Names of the components in output order: `nngp`, `ntk`, then `layer_h`

@@ -82,7 +82,13 @@ impl RntkConfig {
                 expected: format!("a number of recurrent layers from 1 to {MAX_LAYERS}"),
             });
         }
-        for (name, value) in [("sw", self.sw), ("su", self.su), ("sb", self.sb), ("sh", self.sh), ("sv", self.sv)] {
+        for (name, value) in [
+            ("sw", self.sw),
+            ("su", self.su),
+            ("sb", self.sb),
+            ("sh", self.sh),
+            ("sv", self.sv),
+        ] {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(Error::InvalidArgument {
                     name,

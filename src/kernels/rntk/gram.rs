@@ -8,7 +8,9 @@ use crate::kernels::ntk::Activation;
 use crate::kernels::rntk::reference::self_covariances;
 use crate::kernels::rntk::{Readout, RntkConfig};
 use crate::kernels::sink::GramSink;
-use crate::kernels::tiling::{run_tiled, run_tiled_parallel, tile_edge, GramReport, TileBlock, TileSelection};
+use crate::kernels::tiling::{
+    run_tiled, run_tiled_parallel, tile_edge, GramReport, TileBlock, TileSelection,
+};
 use crate::shaders;
 
 /// A set of sequences: each `steps x channels`, row-major, concatenated in
@@ -25,33 +27,63 @@ pub struct SequenceInputs<'a> {
 
 impl<'a> SequenceInputs<'a> {
     /// Wraps concatenated sequences after checking offsets, lengths and values.
-    pub fn new(values: &'a [f32], offsets: &'a [usize], channels: usize, name: &str) -> Result<Self> {
+    pub fn new(
+        values: &'a [f32],
+        offsets: &'a [usize],
+        channels: usize,
+        name: &str,
+    ) -> Result<Self> {
         let invalid = |value: String, expected: &str| Error::InvalidArgument {
             name: "sequences",
             value: format!("{name}: {value}"),
             expected: expected.to_string(),
         };
         if channels == 0 || offsets.len() < 2 {
-            return Err(invalid(format!("{} sequences of {channels} channels", offsets.len().saturating_sub(1)), "at least one sequence with at least one channel"));
+            return Err(invalid(
+                format!(
+                    "{} sequences of {channels} channels",
+                    offsets.len().saturating_sub(1)
+                ),
+                "at least one sequence with at least one channel",
+            ));
         }
         if offsets[0] != 0 || offsets.last().copied().unwrap_or(0) * channels != values.len() {
             return Err(invalid(
-                format!("offsets end at step {} but there are {} values", offsets.last().copied().unwrap_or(0), values.len()),
+                format!(
+                    "offsets end at step {} but there are {} values",
+                    offsets.last().copied().unwrap_or(0),
+                    values.len()
+                ),
                 "offsets from 0 to the number of steps, with steps x channels values",
             ));
         }
         if let Some(i) = offsets.windows(2).position(|pair| pair[1] <= pair[0]) {
-            return Err(invalid(format!("sequence {i} has length {}", offsets[i + 1] as i64 - offsets[i] as i64), "sequences of at least one step; drop empty ones"));
+            return Err(invalid(
+                format!(
+                    "sequence {i} has length {}",
+                    offsets[i + 1] as i64 - offsets[i] as i64
+                ),
+                "sequences of at least one step; drop empty ones",
+            ));
         }
         if let Some(position) = values.iter().position(|v| !v.is_finite()) {
             let step = position / channels;
             let sequence = offsets.partition_point(|&offset| offset <= step) - 1;
             return Err(invalid(
-                format!("{} at sequence {sequence}, step {}, channel {}", values[position], step - offsets[sequence], position % channels),
+                format!(
+                    "{} at sequence {sequence}, step {}, channel {}",
+                    values[position],
+                    step - offsets[sequence],
+                    position % channels
+                ),
                 "finite values; fill or drop missing steps first",
             ));
         }
-        Ok(Self { values, offsets, channels })
+        Ok(Self {
+            values,
+            offsets,
+            channels,
+        })
     }
 
     /// Number of sequences.
@@ -100,7 +132,11 @@ fn all_self_covariances(config: &RntkConfig, set: &SequenceInputs) -> Vec<f32> {
     let mut values = Vec::with_capacity(set.values.len() / set.channels * config.layers);
     for index in 0..set.count() {
         let sequence: Vec<f64> = set.sequence(index).iter().map(|&v| f64::from(v)).collect();
-        values.extend(self_covariances(config, &sequence, set.channels).into_iter().map(|v| v as f32));
+        values.extend(
+            self_covariances(config, &sequence, set.channels)
+                .into_iter()
+                .map(|v| v as f32),
+        );
     }
     values
 }
@@ -116,7 +152,17 @@ pub fn compute_rntk_gram(
     sink: &mut dyn GramSink,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<GramReport> {
-    compute_rntk_gram_selected(gpu, &[], config, set1, set2, tile, sink, TileSelection::default(), progress)
+    compute_rntk_gram_selected(
+        gpu,
+        &[],
+        config,
+        set1,
+        set2,
+        tile,
+        sink,
+        TileSelection::default(),
+        progress,
+    )
 }
 
 /// [`compute_rntk_gram`] for the tiles of `selection` only (one shard,
@@ -140,27 +186,75 @@ pub fn compute_rntk_gram_selected(
     if set1.channels != set2.channels {
         return Err(Error::ShapeMismatch {
             operation: "rntk",
-            message: format!("the first set has {} channels per step but the second has {}", set1.channels, set2.channels),
+            message: format!(
+                "the first set has {} channels per step but the second has {}",
+                set1.channels, set2.channels
+            ),
         });
     }
     let floats_per_sequence = set1.longest().max(set2.longest()) * set1.channels.max(config.layers);
     let tile = tile_edge(gpu, 2, floats_per_sequence, tile)?;
     let self1 = all_self_covariances(config, set1);
-    let self2 = if symmetric { self1.clone() } else { all_self_covariances(config, set2) };
+    let self2 = if symmetric {
+        self1.clone()
+    } else {
+        all_self_covariances(config, set2)
+    };
     let capacity = tile.min(set1.count()) * tile.min(set2.count());
-    let devices: Vec<&Gpu> = std::iter::once(gpu).chain(extra_gpus.iter().copied()).collect();
-    let outputs = devices.iter().map(|device| device.create_buffer::<f32>(2 * capacity, "rntk tile output")).collect::<Result<Vec<_>>>()?;
+    let devices: Vec<&Gpu> = std::iter::once(gpu)
+        .chain(extra_gpus.iter().copied())
+        .collect();
+    let outputs = devices
+        .iter()
+        .map(|device| device.create_buffer::<f32>(2 * capacity, "rntk tile output"))
+        .collect::<Result<Vec<_>>>()?;
     let contexts: Vec<RntkTile> = devices
         .iter()
         .zip(&outputs)
-        .map(|(device, output)| RntkTile { gpu: device, config, symmetric, set1, set2, self1: &self1, self2: &self2, output })
+        .map(|(device, output)| RntkTile {
+            gpu: device,
+            config,
+            symmetric,
+            set1,
+            set2,
+            self1: &self1,
+            self2: &self2,
+            output,
+        })
         .collect();
     if contexts.len() == 1 {
-        return run_tiled(set1.count(), set2.count(), symmetric, true, tile, 2, sink, selection, progress, &mut |block| contexts[0].compute(block));
+        return run_tiled(
+            set1.count(),
+            set2.count(),
+            symmetric,
+            true,
+            tile,
+            2,
+            sink,
+            selection,
+            progress,
+            &mut |block| contexts[0].compute(block),
+        );
     }
-    let workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>> =
-        contexts.iter().map(|context| Box::new(move |block| context.compute(block)) as Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>).collect();
-    run_tiled_parallel(set1.count(), set2.count(), symmetric, true, tile, 2, sink, selection, progress, workers)
+    let workers: Vec<Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>> = contexts
+        .iter()
+        .map(|context| {
+            Box::new(move |block| context.compute(block))
+                as Box<dyn FnMut(TileBlock) -> Result<(Vec<f32>, f64)> + Send + '_>
+        })
+        .collect();
+    run_tiled_parallel(
+        set1.count(),
+        set2.count(),
+        symmetric,
+        true,
+        tile,
+        2,
+        sink,
+        selection,
+        progress,
+        workers,
+    )
 }
 
 struct RntkTile<'a> {
@@ -176,20 +270,50 @@ struct RntkTile<'a> {
 
 /// Uploads sequences `first..first + count` of `set`: values, offsets
 /// relative to the first, and self-covariances.
-fn upload_block(gpu: &Gpu, set: &SequenceInputs, self_values: &[f32], layers: usize, first: usize, count: usize) -> Result<(GpuBuffer<f32>, GpuBuffer<u32>, GpuBuffer<f32>)> {
+fn upload_block(
+    gpu: &Gpu,
+    set: &SequenceInputs,
+    self_values: &[f32],
+    layers: usize,
+    first: usize,
+    count: usize,
+) -> Result<(GpuBuffer<f32>, GpuBuffer<u32>, GpuBuffer<f32>)> {
     let (start, end) = (set.offsets[first], set.offsets[first + count]);
-    let values = gpu.upload(&set.values[start * set.channels..end * set.channels], "rntk sequences")?;
-    let offsets: Vec<u32> = set.offsets[first..=first + count].iter().map(|&o| (o - start) as u32).collect();
+    let values = gpu.upload(
+        &set.values[start * set.channels..end * set.channels],
+        "rntk sequences",
+    )?;
+    let offsets: Vec<u32> = set.offsets[first..=first + count]
+        .iter()
+        .map(|&o| (o - start) as u32)
+        .collect();
     let offsets = gpu.upload(&offsets, "rntk offsets")?;
-    let self_block = gpu.upload(&self_values[start * layers..end * layers], "rntk self covariances")?;
+    let self_block = gpu.upload(
+        &self_values[start * layers..end * layers],
+        "rntk self covariances",
+    )?;
     Ok((values, offsets, self_block))
 }
 
 impl RntkTile<'_> {
     fn compute(&self, block: TileBlock) -> Result<(Vec<f32>, f64)> {
         let (gpu, config) = (self.gpu, self.config);
-        let rows = upload_block(gpu, self.set1, self.self1, config.layers, block.row, block.rows)?;
-        let columns = upload_block(gpu, self.set2, self.self2, config.layers, block.column, block.columns)?;
+        let rows = upload_block(
+            gpu,
+            self.set1,
+            self.self1,
+            config.layers,
+            block.row,
+            block.rows,
+        )?;
+        let columns = upload_block(
+            gpu,
+            self.set2,
+            self.self2,
+            config.layers,
+            block.column,
+            block.columns,
+        )?;
         let params = RntkParams {
             rows: block.rows as u32,
             columns: block.columns as u32,
@@ -215,7 +339,11 @@ impl RntkTile<'_> {
             Readout::Last => 0.0,
             Readout::Mean => 1.0,
         };
-        let kernel = gpu.kernel(&shaders::RNTK, "rntk_tile", &[("ACTIVATION", activation), ("READOUT", readout)])?;
+        let kernel = gpu.kernel(
+            &shaders::RNTK,
+            "rntk_tile",
+            &[("ACTIVATION", activation), ("READOUT", readout)],
+        )?;
         let plane = block.rows * block.columns;
         let mut recorder = gpu.timed_recorder("rntk tile");
         let uniform = recorder.uniform(&params)?;

@@ -7,13 +7,20 @@ use crate::kernels::ntk::reference::dual_activation;
 use crate::kernels::rntk::{Readout, RntkConfig};
 
 fn input_covariance(x: &[f64], y: &[f64], channels: usize, a: usize, b: usize) -> f64 {
-    let dot: f64 = (0..channels).map(|c| x[a * channels + c] * y[b * channels + c]).sum();
+    let dot: f64 = (0..channels)
+        .map(|c| x[a * channels + c] * y[b * channels + c])
+        .sum();
     dot / channels as f64
 }
 
 /// S_l(x; t, t) for every step t and layer l, as `[t * layers + l]`.
 pub fn self_covariances(config: &RntkConfig, x: &[f64], channels: usize) -> Vec<f64> {
-    let (sw2, su2, sb2, sh2) = (config.sw.powi(2), config.su.powi(2), config.sb.powi(2), config.sh.powi(2));
+    let (sw2, su2, sb2, sh2) = (
+        config.sw.powi(2),
+        config.su.powi(2),
+        config.sb.powi(2),
+        config.sh.powi(2),
+    );
     let steps = x.len() / channels;
     let mut table = vec![0.0; steps * config.layers];
     for t in 0..steps {
@@ -35,8 +42,20 @@ pub fn self_covariances(config: &RntkConfig, x: &[f64], channels: usize) -> Vec<
 
 /// (NNGP, NTK) of sequences `x` (T x m) and `y` (T' x m); `same_sequence`
 /// marks a sequence paired with itself, whose initial states coincide.
-pub fn pair_kernels(config: &RntkConfig, x: &[f64], y: &[f64], channels: usize, same_sequence: bool) -> (f64, f64) {
-    let (sw2, su2, sb2, sh2, sv2) = (config.sw.powi(2), config.su.powi(2), config.sb.powi(2), config.sh.powi(2), config.sv.powi(2));
+pub fn pair_kernels(
+    config: &RntkConfig,
+    x: &[f64],
+    y: &[f64],
+    channels: usize,
+    same_sequence: bool,
+) -> (f64, f64) {
+    let (sw2, su2, sb2, sh2, sv2) = (
+        config.sw.powi(2),
+        config.su.powi(2),
+        config.sb.powi(2),
+        config.sh.powi(2),
+        config.sv.powi(2),
+    );
     let layers = config.layers;
     let (steps_x, steps_y) = (x.len() / channels, y.len() / channels);
     let self_x = self_covariances(config, x, channels);
@@ -52,7 +71,10 @@ pub fn pair_kernels(config: &RntkConfig, x: &[f64], y: &[f64], channels: usize, 
             let mut below_tangent = 0.0;
             for l in 0..layers {
                 let (previous_value, previous_tangent) = if a > 0 && b > 0 {
-                    (value[index(a - 1, b - 1, l)], tangent[index(a - 1, b - 1, l)])
+                    (
+                        value[index(a - 1, b - 1, l)],
+                        tangent[index(a - 1, b - 1, l)],
+                    )
                 } else if same_sequence && a == 0 && b == 0 {
                     (sh2, 0.0)
                 } else {
@@ -60,7 +82,12 @@ pub fn pair_kernels(config: &RntkConfig, x: &[f64], y: &[f64], channels: usize, 
                 };
                 let covariance = sw2 * previous_value + su2 * below_value + sb2;
                 let ntk = covariance + sw2 * previous_tangent + su2 * below_tangent;
-                let (v, d) = dual_activation(config.activation, self_x[a * layers + l], self_y[b * layers + l], covariance);
+                let (v, d) = dual_activation(
+                    config.activation,
+                    self_x[a * layers + l],
+                    self_y[b * layers + l],
+                    covariance,
+                );
                 value[index(a, b, l)] = v;
                 tangent[index(a, b, l)] = d * ntk;
                 below_value = v;
@@ -71,7 +98,10 @@ pub fn pair_kernels(config: &RntkConfig, x: &[f64], y: &[f64], channels: usize, 
 
     let last = layers - 1;
     let (sum_value, sum_tangent) = match config.readout {
-        Readout::Last => (value[index(steps_x - 1, steps_y - 1, last)], tangent[index(steps_x - 1, steps_y - 1, last)]),
+        Readout::Last => (
+            value[index(steps_x - 1, steps_y - 1, last)],
+            tangent[index(steps_x - 1, steps_y - 1, last)],
+        ),
         Readout::Mean => {
             let count = (steps_x * steps_y) as f64;
             let mut sums = (0.0, 0.0);
