@@ -1,6 +1,11 @@
-//! Images for the coordinate-network pipelines: the [`Image`] type and
-//! PNG/JPEG input and output. All CPU code.
+//! Images for the coordinate-network pipelines: the [`Image`] type, PNG/JPEG
+//! input and output, and resampling. All CPU code.
 
 mod image;
+mod resample;
 
 pub use self::image::{read_image, write_png, Image, GREY_WEIGHTS};
+pub use self::resample::{
+    area_downsample, coordinate_grid, crop_to_multiple, keys_kernel, resize_bicubic,
+    resize_bilinear, resize_keys_cubic, BICUBIC_A,
+};
