@@ -5,7 +5,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::uniform_values;
-use maso::imaging::{read_image, write_png, Image};
+use maso::imaging::{bundled_image, bundled_image_names, read_image, write_png, Image};
 use maso::Error;
 
 /// Creates an empty directory for one test under the system temporary directory.
@@ -341,4 +341,94 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn bundled_images_match_skimage() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imaging/bundled.json");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(bundled_image_names(), ["astronaut", "camera", "chelsea"]);
+    for name in bundled_image_names() {
+        let expected = &fixture[name];
+        let image = bundled_image(name).unwrap();
+        let shape = (
+            image.width() as u64,
+            image.height() as u64,
+            image.channels() as u64,
+        );
+        let expected_shape = (
+            expected["width"].as_u64().unwrap(),
+            expected["height"].as_u64().unwrap(),
+            expected["channels"].as_u64().unwrap(),
+        );
+        assert_eq!(shape, expected_shape, "{name}");
+
+        // Every sample is k / 255 for an 8-bit k, so the grey-level sum is exact after rounding.
+        let sum: u64 = image
+            .data()
+            .iter()
+            .map(|&value| (value * 255.0).round() as u64)
+            .sum();
+        assert_eq!(
+            sum,
+            expected["sum"].as_u64().unwrap(),
+            "{name}: sum of grey levels"
+        );
+        for (position, values) in expected["probes"].as_object().unwrap() {
+            let (x, y) = position.split_once(',').unwrap();
+            let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+            for (c, value) in values.as_array().unwrap().iter().enumerate() {
+                let want = value.as_f64().unwrap() as f32 / 255.0;
+                assert_eq!(
+                    image.get(x, y, c),
+                    want,
+                    "{name} pixel ({x}, {y}) channel {c}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bundled_image_unknown_name_lists_names() {
+    let error = bundled_image("lena").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::InvalidArgument {
+                name: "bundled image",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("\"lena\""), "{message}");
+    assert!(message.contains("astronaut, camera, chelsea"), "{message}");
+}
+
+/// skimage.color.rgb2gray on the same 8-bit pixels, computed in float64;
+/// our float32 result is within 1e-6.
+#[test]
+fn to_grey_matches_skimage_rgb2gray() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imaging/bundled.json");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for name in ["astronaut", "chelsea"] {
+        let grey = bundled_image(name).unwrap().to_grey();
+        let probes = fixture[name]["rgb2gray_probes"].as_object().unwrap();
+        assert_eq!(probes.len(), 5, "{name}");
+        for (position, value) in probes {
+            let (x, y) = position.split_once(',').unwrap();
+            let got = f64::from(grey.get(x.parse().unwrap(), y.parse().unwrap(), 0));
+            let want = value.as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6,
+                "{name} pixel {position}: {got} vs {want}"
+            );
+        }
+    }
 }

@@ -1,10 +1,13 @@
 //! Images for the coordinate-network pipelines: the [`Image`] type, PNG/JPEG
-//! input and output, resampling and quality metrics (PSNR, SSIM). All CPU code.
+//! input and output, bundled test images, resampling and quality metrics
+//! (PSNR, SSIM). All CPU code.
 
+mod bundled;
 mod image;
 mod quality;
 mod resample;
 
+pub use self::bundled::{bundled_image, bundled_image_names};
 pub use self::image::{read_image, write_png, Image, GREY_WEIGHTS};
 pub use self::quality::{psnr, ssim, SSIM_SIGMA, SSIM_WINDOW};
 pub use self::resample::{
