@@ -13,6 +13,7 @@ pub mod embed;
 pub mod error;
 pub mod generative;
 pub mod gpu;
+pub mod imaging;
 pub mod io;
 pub mod kernels;
 pub mod metrics;
