@@ -55,13 +55,14 @@ pub struct Zoom {
 ///
 /// ```no_run
 /// # fn main() -> maso::Result<()> {
-/// use maso::imaging::{bundled_image, Panel};
+/// use maso::imaging::{area_downsample, bundled_image, resize_bicubic, Panel};
+///
 /// let truth = bundled_image("camera")?;
-/// let blurred = maso::imaging::resize_bicubic(&maso::imaging::area_downsample(&truth, 4)?, 512, 512)?;
+/// let bicubic = resize_bicubic(&area_downsample(&truth, 4)?, 512, 512)?;
 /// Panel::new(2)
 ///     .title("x4 super-resolution")
 ///     .add("ground truth", &truth)
-///     .add("bicubic", &blurred)
+///     .add("bicubic", &bicubic)
 ///     .zoom(200, 200, 64, 64, 3)
 ///     .save(std::path::Path::new("panel.png"))?;
 /// # Ok(()) }
