@@ -1,29 +1,12 @@
 //! Tests of the image layer: the `Image` type and PNG/JPEG input and output.
 
-mod common;
+mod imaging_support;
 
 use std::path::PathBuf;
 
-use common::uniform_values;
+use imaging_support::{quantised_image, scratch_dir};
 use maso::imaging::{bundled_image, bundled_image_names, read_image, write_png, Image};
 use maso::Error;
-
-/// Creates an empty directory for one test under the system temporary directory.
-fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("maso-imaging-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch directory");
-    dir
-}
-
-/// Builds a random image whose samples are multiples of 1/255, so an 8-bit round trip is exact.
-fn quantised_image(seed: u64, width: usize, height: usize, channels: usize) -> Image {
-    let data = uniform_values(seed, width * height * channels, 0.0, 1.0)
-        .into_iter()
-        .map(|value| (value * 255.0).round() / 255.0)
-        .collect();
-    Image::new(width, height, channels, data).unwrap()
-}
 
 #[test]
 fn image_new_checks_shape() {

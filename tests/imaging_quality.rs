@@ -2,34 +2,20 @@
 //! by definition. scripts/fixtures/imaging_quality.py wrote the files in
 //! tests/fixtures/imaging/quality.
 
-mod common;
+mod imaging_support;
 
 use std::path::PathBuf;
 
-use common::uniform_values;
+use imaging_support::{npy_image, random_image};
 use maso::imaging::{psnr, ssim, Image};
-use maso::io::npy;
 use maso::Error;
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imaging/quality")
 }
 
-/// Loads a fixture image stored as (height, width) or (height, width, 3).
 fn fixture_image(name: &str) -> Image {
-    let array = npy::read_f32(fixture_dir().join(format!("{name}.npy"))).unwrap();
-    let channels = array.shape.get(2).copied().unwrap_or(1);
-    Image::new(array.shape[1], array.shape[0], channels, array.data).unwrap()
-}
-
-fn random_image(seed: u64, width: usize, height: usize, channels: usize) -> Image {
-    Image::new(
-        width,
-        height,
-        channels,
-        uniform_values(seed, width * height * channels, 0.0, 1.0),
-    )
-    .unwrap()
+    npy_image(&fixture_dir().join(format!("{name}.npy")))
 }
 
 /// Both sides compute in float64 from the same float32 samples, differing
@@ -93,12 +79,12 @@ fn ssim_is_symmetric_and_decreases_with_noise() {
     let reference = random_image(41, 20, 14, 1);
     let mut previous = 1.0;
     for (step, scale) in [0.05f32, 0.15, 0.4].into_iter().enumerate() {
-        let noise = uniform_values(50 + step as u64, 20 * 14, -scale, scale);
+        let noise = random_image(50 + step as u64, 20, 14, 1);
         let data = reference
             .data()
             .iter()
-            .zip(&noise)
-            .map(|(&v, &n)| (v + n).clamp(0.0, 1.0))
+            .zip(noise.data())
+            .map(|(&value, &u)| (value + scale * (2.0 * u - 1.0)).clamp(0.0, 1.0))
             .collect();
         let test = Image::new(20, 14, 1, data).unwrap();
         let forward = ssim(&reference, &test).unwrap();

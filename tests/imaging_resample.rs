@@ -2,11 +2,11 @@
 //! against OpenCV, PIL and scikit-image. scripts/fixtures/imaging_resample.py
 //! wrote the files in tests/fixtures/imaging/resample.
 
-mod common;
+mod imaging_support;
 
 use std::path::PathBuf;
 
-use common::uniform_values;
+use imaging_support::{npy_image, random_image};
 use maso::imaging::{
     area_downsample, coordinate_grid, crop_to_multiple, keys_kernel, resize_bicubic,
     resize_bilinear, resize_keys_cubic, Image,
@@ -20,21 +20,8 @@ fn fixture(name: &str) -> PathBuf {
         .join(format!("{name}.npy"))
 }
 
-/// Loads a fixture input stored as (height, width) or (height, width, 3).
 fn fixture_image(name: &str) -> Image {
-    let array = npy::read_f32(fixture(name)).unwrap();
-    let channels = array.shape.get(2).copied().unwrap_or(1);
-    Image::new(array.shape[1], array.shape[0], channels, array.data).unwrap()
-}
-
-fn random_image(seed: u64, width: usize, height: usize, channels: usize) -> Image {
-    Image::new(
-        width,
-        height,
-        channels,
-        uniform_values(seed, width * height * channels, 0.0, 1.0),
-    )
-    .unwrap()
+    npy_image(&fixture(name))
 }
 
 /// Interpolates `image` at output pixel (`x`, `y`) of a `width` x `height`
@@ -78,6 +65,9 @@ fn max_abs_error(actual: &Image, expected: &[f64]) -> (f64, usize) {
     worst
 }
 
+/// Interpolation kernel: the weight of a tap at distance d.
+type Kernel = Box<dyn Fn(f64) -> f64>;
+
 fn triangle(d: f64) -> f64 {
     (1.0 - d.abs()).max(0.0)
 }
@@ -94,7 +84,7 @@ fn resize_matches_2d_formula() {
     ];
     for (seed, &(in_width, in_height, channels, width, height)) in sizes.iter().enumerate() {
         let image = random_image(100 + seed as u64, in_width, in_height, channels);
-        let cases: [(&str, Image, i64, Box<dyn Fn(f64) -> f64>); 3] = [
+        let cases: [(&str, Image, i64, Kernel); 3] = [
             (
                 "bilinear",
                 resize_bilinear(&image, width, height).unwrap(),

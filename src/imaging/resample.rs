@@ -96,11 +96,11 @@ pub fn resize_bilinear(image: &Image, width: usize, height: usize) -> Result<Ima
 /// Resizes with Keys' cubic convolution, a = -0.5 ([`BICUBIC_A`]), half-pixel
 /// centres and edge clamping.
 ///
-/// Where all four taps of a pixel lie inside the image this equals PIL's
-/// `Image.resize(..., BICUBIC)` when enlarging. PIL renormalises the weights of
-/// the in-range taps near the border instead of clamping, so the outermost
-/// one or two output pixels per input pixel differ. Errors if `width` or
-/// `height` is 0.
+/// When enlarging, this equals PIL's `Image.resize(..., BICUBIC)` (Pillow
+/// 13) wherever all four taps lie inside the image. Near the border PIL drops
+/// the outside taps and renormalises the others instead of clamping, so
+/// results differ within about 1.5 input pixels of the edges. Errors if
+/// `width` or `height` is 0.
 pub fn resize_bicubic(image: &Image, width: usize, height: usize) -> Result<Image> {
     resize_keys_cubic(image, width, height, BICUBIC_A)
 }
@@ -230,6 +230,9 @@ fn apply_separable(image: &Image, columns: &[Taps], rows: &[Taps]) -> Result<Ima
 /// Returns the pixel centres of a `width` x `height` grid in [-1, 1]^2, row
 /// by row (y outer, x inner), each as `[x, y]` with
 /// x = -1 + (2i + 1) / width and y = -1 + (2j + 1) / height.
+///
+/// Point k belongs to pixel k of an [`Image`] of that size, whose samples
+/// are `data()[k * channels..(k + 1) * channels]`.
 ///
 /// The grid covers the image as a square of side 2 whatever its resolution,
 /// so the centre of a low-resolution pixel is the mean of the centres of the

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 const FONT_NAME: &str = "maso-sans";
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED
         .get_or_init(|| plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT).is_ok());
@@ -33,7 +33,7 @@ fn plot_error(path: &Path, error: impl std::fmt::Display) -> Error {
     }
 }
 
-fn font(size: u32) -> TextStyle<'static> {
+pub(crate) fn font(size: u32) -> TextStyle<'static> {
     (FONT_NAME, size).into_font().into()
 }
 
