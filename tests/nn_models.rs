@@ -24,7 +24,7 @@ fn grid(width: usize, height: usize) -> Vec<[f32; 2]> {
     points
 }
 
-/// A smooth two-channel test pattern in [0, 1].
+/// Returns a smooth two-channel test pattern in [0, 1].
 fn pattern(points: &[[f32; 2]]) -> Vec<f32> {
     points
         .iter()

@@ -9,6 +9,7 @@ mod ntk;
 mod rntk;
 mod slurm;
 mod sweep;
+mod titan;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,12 @@ enum Command {
     /// Run self-consuming loops of Gaussian or mixture models (fully
     /// synthetic, augmentation or fresh data) and score every generation.
     Mad(mad::MadArgs),
+    /// Fit a coordinate network (SIREN, Fourier features, ReLU MLP or TITAN)
+    /// to an image.
+    Inr(titan::InrArgs),
+    /// TITAN studies: super-resolution against other coordinate networks,
+    /// the deep decoder and interpolation.
+    Titan(titan::TitanArgs),
     /// Gather the cells of a sweep directory into sweep.csv (and, for loop
     /// studies, a recall plot).
     Collect(sweep::CollectArgs),
@@ -97,6 +104,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Slurm(args) => slurm::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Mad(args) => mad::run(&args),
+        Command::Inr(args) => titan::run_inr(&args),
+        Command::Titan(args) => titan::run_titan(&args),
         Command::Collect(args) => sweep::collect(&args),
         Command::Sweep(args) => sweep::run_sweep_command(&args),
     }

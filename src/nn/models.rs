@@ -1,7 +1,6 @@
 //! Coordinate networks (SIREN, Fourier-feature MLP, ReLU MLP, TITAN) and the
 //! grid-based deep decoder, built from the graph operations of
-//! [`super::graph`]. Architectures follow ../shared/papers/titan.md and
-//! docs/titan.md.
+//! [`super::graph`]. docs/titan.md describes each architecture.
 
 use std::f32::consts::PI;
 
@@ -442,7 +441,7 @@ impl CoordinateNetwork for Mlp {
     }
 }
 
-/// TITAN settings (../shared/papers/titan.md).
+/// TITAN settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct TitanConfig {
     /// Width m of the decoder stack and the coordinate features.

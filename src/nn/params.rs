@@ -14,7 +14,7 @@ use crate::random::PhiloxStream;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ParamId(pub(crate) usize);
 
-/// How a parameter's entries are drawn at initialisation.
+/// Distribution of a parameter's entries at initialisation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
     /// Every entry equals the value.

@@ -4,3 +4,4 @@
 pub mod mad;
 pub mod mask;
 pub mod nftk;
+pub mod titan;
