@@ -14,6 +14,7 @@ pub mod embed;
 pub mod error;
 pub mod generative;
 pub mod gpu;
+pub mod imaging;
 pub mod io;
 pub mod nn;
 pub mod kernels;
