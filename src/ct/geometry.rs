@@ -108,7 +108,7 @@ impl RadonGeometry {
             return Err(invalid(
                 "number of angles",
                 "0",
-                "at least 1 projection angle; RadonGeometry::uniform(size, n) spaces n angles over [0, 180)",
+                "at least 1 projection angle",
             ));
         }
         Ok(())
