@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ct;
 pub mod data;
 pub mod decomposition;
 pub mod embed;

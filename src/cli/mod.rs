@@ -1,11 +1,13 @@
 //! Command-line front end: argument parsing and one module per subcommand.
 
+mod fbp;
 mod info;
 mod mad;
 mod mask;
 mod metrics;
 mod nftk;
 mod ntk;
+mod radon;
 mod rntk;
 mod slurm;
 mod sweep;
@@ -69,6 +71,14 @@ enum Command {
     /// Gather the cells of a sweep directory into sweep.csv (and, for loop
     /// studies, a recall plot).
     Collect(sweep::CollectArgs),
+    /// Compute the parallel-beam sinogram (Radon transform) of a square image
+    /// or of the Shepp-Logan phantom on the GPU, as scikit-image's
+    /// radon(circle=True) discretises it; writes .npy and PNG.
+    Radon(radon::RadonArgs),
+    /// Reconstruct an image from a sinogram .npy by filtered back-projection
+    /// (ramp, shepp-logan, cosine, hamming or hann filter), as scikit-image's
+    /// iradon(circle=True) computes it.
+    Fbp(fbp::FbpArgs),
     /// Run the cells of a TOML sweep of any study (`command = "mad"`,
     /// `"mask"` or `"nftk"`), or one task's share of them.
     Sweep(sweep::SweepArgs),
@@ -108,6 +118,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Titan(args) => titan::run_titan(&args),
         Command::Collect(args) => sweep::collect(&args),
         Command::Sweep(args) => sweep::run_sweep_command(&args),
+        Command::Radon(args) => radon::run(&args),
+        Command::Fbp(args) => fbp::run(&args),
     }
 }
 
