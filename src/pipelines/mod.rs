@@ -5,3 +5,4 @@ pub mod mad;
 pub mod mask;
 pub mod nftk;
 pub mod titan;
+pub mod titan_ct;
