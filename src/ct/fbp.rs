@@ -17,9 +17,9 @@
 //! The ramp filter is not |frequency| sampled on the grid but the Fourier
 //! transform of the band-limited ramp's spatial kernel: f[0] = 1/4,
 //! f[k] = -1 / (pi k)^2 for odd k (k counted circularly), 0 for even k, and
-//! H = 2 Re(DFT(f)), which removes the mean bias of the sampled ramp (Kak and
-//! Slaney, "Principles of Computerized Tomographic Imaging", 1988, ch. 3,
-//! eq. 61). The other filters multiply H by a window of the frequency.
+//! H = 2 Re(DFT(f)). This removes the mean bias of the sampled ramp; the
+//! construction is scikit-image's, which cites Kak and Slaney, "Principles
+//! of Computerized Tomographic Imaging", 1988, chapter 3, equation 61. The other filters multiply H by a window of the frequency.
 
 use std::str::FromStr;
 use std::sync::Arc;
