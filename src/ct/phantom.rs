@@ -138,8 +138,13 @@ pub fn shepp_logan_ellipses(variant: PhantomVariant) -> Vec<Ellipse> {
         .collect()
 }
 
-/// Renders the Shepp-Logan phantom as a row-major `size` x `size` image,
-/// each pixel the mean of [`PHANTOM_SUPERSAMPLING`]^2 point values.
+/// Renders the Shepp-Logan phantom as a row-major `size` x `size` image.
+///
+/// The ellipses of [`shepp_logan_ellipses`] live on [-1, 1]^2 with x to the
+/// right and y up; pixel (row i, column j) covers x in [-1 + 2j/n,
+/// -1 + 2(j+1)/n] and y in [1 - 2(i+1)/n, 1 - 2i/n]. Its value is the mean
+/// of the summed intensities at the centres of [`PHANTOM_SUPERSAMPLING`]^2
+/// equal sub-cells.
 pub fn shepp_logan(size: usize, variant: PhantomVariant) -> Result<Vec<f32>> {
     if size == 0 || size > MAX_PHANTOM_SIZE {
         return Err(invalid(
