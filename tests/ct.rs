@@ -71,7 +71,7 @@ fn max_abs_difference(actual: &[f32], expected: &[f64]) -> (f64, usize) {
         .map(|(&got, &want)| (f64::from(got) - want).abs())
         .enumerate()
         .fold((0.0, 0), |worst, (index, error)| {
-            if !(error <= worst.0) {
+            if error.is_nan() || error > worst.0 {
                 (error, index)
             } else {
                 worst

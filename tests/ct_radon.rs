@@ -292,8 +292,8 @@ fn non_square_image_is_rejected() {
     );
 }
 
-/// Larger transforms (256 x 256, 180 angles) against float64; minutes on
-/// lavapipe because of the reference, so run with `--ignored`.
+/// Larger transforms (256 x 256, 180 angles) against float64. About 2 s on
+/// lavapipe, so it runs only with `--ignored`.
 #[test]
 #[ignore]
 fn forward_and_adjoint_match_reference_at_256() {

@@ -1,25 +1,5 @@
-//! Filtered back-projection (FBP), reproducing scikit-image's
-//! `iradon(sinogram, theta, filter_name=..., interpolation="linear",
-//! circle=True)`.
-//!
-//! Steps, for a sinogram of `detectors` bins per projection:
-//! 1. Zero-pad each projection to `filtered = ceil(sqrt(2) * detectors)` bins,
-//!    keeping the rotation centre at bin `filtered / 2`.
-//! 2. Zero-pad again at the end to `padded = max(64, 2^ceil(log2(2 * filtered)))`
-//!    and multiply its discrete Fourier transform by the filter
-//!    ([`fourier_filter`]). The real part of the first `filtered` bins of the
-//!    inverse transform is the filtered projection. This step runs on the
-//!    CPU in float64 with `rustfft`.
-//! 3. On the GPU (`shaders/ct_fbp.wgsl`), back-project with linear
-//!    interpolation, set pixels outside the inscribed circle to zero and
-//!    multiply by pi / (2 angles).
-//!
-//! The ramp filter is not |frequency| sampled on the grid but the Fourier
-//! transform of the band-limited ramp's spatial kernel: f[0] = 1/4,
-//! f[k] = -1 / (pi k)^2 for odd k (k counted circularly), 0 for even k, and
-//! H = 2 Re(DFT(f)), which removes the mean bias of the sampled ramp (Kak and
-//! Slaney, "Principles of Computerized Tomographic Imaging", 1988, ch. 3,
-//! eq. 61). The other filters multiply H by a window of the frequency.
+//! Filtered back-projection (FBP) as scikit-image's `iradon` computes it;
+//! the steps are listed on [`filtered_back_projection`].
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -172,7 +152,7 @@ pub fn fourier_filter(len: usize, filter: FbpFilter) -> Result<Vec<f64>> {
 }
 
 /// Filters every projection of `sinogram` (angles x detectors) by steps 1
-/// and 2 of the module documentation and returns the angles x `filtered`
+/// and 2 of [`filtered_back_projection`] and returns the angles x `filtered`
 /// result, `filtered = ceil(sqrt(2) * detectors)`, in float64.
 pub fn filter_sinogram(
     geometry: &RadonGeometry,
@@ -242,6 +222,26 @@ struct FbpParams {
 /// Equals scikit-image's `iradon(sinogram.T, theta=angles, output_size=size,
 /// filter_name=filter.name(), interpolation="linear", circle=True)` up to
 /// float32 rounding; pixels outside the circle of radius `size / 2` are 0.
+///
+/// Steps, for a sinogram of `detectors` bins per projection:
+/// 1. Zero-pad each projection to `filtered = ceil(sqrt(2) * detectors)` bins,
+///    keeping the rotation centre at bin `filtered / 2`.
+/// 2. Zero-pad again at the end to `padded = max(64, 2^ceil(log2(2 * filtered)))`
+///    and multiply its discrete Fourier transform by the filter
+///    ([`fourier_filter`]). The real part of the first `filtered` bins of the
+///    inverse transform is the filtered projection. This step runs on the
+///    CPU in float64 with `rustfft`.
+/// 3. On the GPU (`shaders/ct_fbp.wgsl`), back-project with linear
+///    interpolation, set pixels outside the inscribed circle to zero and
+///    multiply by pi / (2 angles).
+///
+/// The ramp filter is not |frequency| sampled on the grid but the Fourier
+/// transform of the band-limited ramp's spatial kernel: `f[0] = 1/4`,
+/// `f[k] = -1 / (pi k)^2` for odd k (k counted circularly), 0 for other
+/// even k, and `H = 2 Re(DFT(f))`. This removes the mean bias of the sampled ramp; the
+/// construction is scikit-image's, which cites Kak and Slaney, "Principles
+/// of Computerized Tomographic Imaging", 1988, chapter 3, equation 61.
+/// The other filters multiply H by a window of the frequency.
 pub fn filtered_back_projection(
     gpu: &Gpu,
     geometry: &RadonGeometry,

@@ -9,11 +9,12 @@
 //! ```
 //!
 //! and the image value there is the sum of the intensities of the ellipses
-//! that contain it. The geometry is from Shepp and Logan, "The Fourier
-//! reconstruction of a head section", IEEE Trans. Nucl. Sci. 21(3), 1974;
-//! the modified intensities, with higher contrast, are from P. Toft, "The
-//! Radon Transform: Theory and Implementation", PhD thesis, 1996, and are
-//! the ones behind scikit-image's `shepp_logan_phantom()`.
+//! that contain it. The table is the widely reproduced one of Shepp and
+//! Logan, "The Fourier reconstruction of a head section", IEEE Trans. Nucl.
+//! Sci. 21(3), 1974 (the reference scikit-image gives). The modified,
+//! higher-contrast intensities are usually credited to P. Toft's 1996 PhD
+//! thesis. Tests check table and orientation against the image that
+//! scikit-image 0.26 ships as `shepp_logan_phantom()`.
 //!
 //! Pixel (row i, column j) of an n x n image covers x in
 //! [-1 + 2j/n, -1 + 2(j+1)/n] and y in [1 - 2(i+1)/n, 1 - 2i/n], so row 0 is
@@ -137,8 +138,13 @@ pub fn shepp_logan_ellipses(variant: PhantomVariant) -> Vec<Ellipse> {
         .collect()
 }
 
-/// Renders the Shepp-Logan phantom as a row-major `size` x `size` image,
-/// each pixel the mean of [`PHANTOM_SUPERSAMPLING`]^2 point values.
+/// Renders the Shepp-Logan phantom as a row-major `size` x `size` image.
+///
+/// The ellipses of [`shepp_logan_ellipses`] live on [-1, 1]^2 with x to the
+/// right and y up; pixel (row i, column j) covers x in [-1 + 2j/n,
+/// -1 + 2(j+1)/n] and y in [1 - 2(i+1)/n, 1 - 2i/n]. Its value is the mean
+/// of the summed intensities at the centres of [`PHANTOM_SUPERSAMPLING`]^2
+/// equal sub-cells.
 pub fn shepp_logan(size: usize, variant: PhantomVariant) -> Result<Vec<f32>> {
     if size == 0 || size > MAX_PHANTOM_SIZE {
         return Err(invalid(

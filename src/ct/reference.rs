@@ -1,6 +1,6 @@
 //! Float64 CPU evaluations of the Radon transform, its adjoint and filtered
 //! back-projection, written from the formulas in `shaders/radon.wgsl` and
-//! [`crate::ct::fbp`] rather than from the shaders. Tests compare the GPU
+//! [`crate::ct::filtered_back_projection`] rather than from the shaders. Tests compare the GPU
 //! results with them. They are direct sums (the FBP filter uses a plain
 //! O(n^2) discrete Fourier transform), meant for small sizes.
 
@@ -122,7 +122,7 @@ fn filter_response_reference(len: usize, filter: FbpFilter) -> Vec<f64> {
 }
 
 /// Filtered back-projection of `sinogram` (angles x detectors) by the steps
-/// of [`crate::ct::fbp`], all in float64.
+/// of [`crate::ct::filtered_back_projection`], all in float64.
 pub fn filtered_back_projection_reference(
     geometry: &RadonGeometry,
     sinogram: &[f64],

@@ -60,7 +60,7 @@ impl Sinogram {
         Err(Error::ShapeMismatch {
             operation: "reading a sinogram",
             message: format!(
-                "{} holds {} detectors x {} angles (file shape ({}, {})), but the geometry has {} detectors x {} angles \
+                "{} contains {} detectors x {} angles (file shape ({}, {})), but the geometry has {} detectors x {} angles \
                  (image size {}); pass matching --detectors/--angles or recompute the sinogram",
                 origin.display(),
                 self.detectors,

@@ -52,7 +52,7 @@ pub fn assert_close(actual: &[f32], expected: &[f64], tolerance: f64, what: &str
         .map(|(&got, &want)| (f64::from(got) - want).abs())
         .enumerate()
         .fold((0, 0.0), |worst, (index, error)| {
-            if !(error <= worst.1) {
+            if error.is_nan() || error > worst.1 {
                 (index, error)
             } else {
                 worst
