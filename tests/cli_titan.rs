@@ -42,7 +42,7 @@ fn write_test_image(path: &Path) {
     write_png(path, &Image::new(width, height, 3, data).unwrap()).unwrap();
 }
 
-const TINY: [&str; 8] = ["--size", "quick", "--iters", "30", "--width", "16", "--depth", "3"];
+const TINY: [&str; 8] = ["--preset", "quick", "--iters", "30", "--width", "16", "--depth", "3"];
 
 #[test]
 fn inr_fit_writes_reconstruction_losses_and_weights() {
@@ -124,4 +124,44 @@ fn bad_images_and_settings_are_reported() {
     assert!(message.contains("WIDTHxHEIGHT"), "{message}");
     let message = run_err(maso().args(["inr", "fit", "--image", "bundled:lena", "--out", "x"]));
     assert!(message.contains("camera"), "{message}");
+}
+
+#[test]
+fn titan_ct_writes_reconstructions_panel_and_table() {
+    let directory = scratch("ct");
+    let out = directory.join("out");
+    run_ok(
+        maso()
+            .args(["titan", "ct", "--size", "24", "--angles", "5,9", "--noise-snr", "30", "--models", "fbp,siren,titan"])
+            .args(TINY)
+            .arg("--out")
+            .arg(&out),
+    );
+    for name in ["phantom.png", "panel.png", "fbp_5.png", "siren_9.png", "titan_5.png", "sinogram_5.npy", "sinogram_9.npy"] {
+        assert!(out.join(name).exists(), "{name}");
+    }
+    // Sinograms are stored as scikit-image lays them out: detectors x angles.
+    let (rows, columns, _) = maso::io::npy::read_matrix_f32(out.join("sinogram_9.npy")).unwrap();
+    assert_eq!((rows, columns), (24, 9));
+    let table = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(table.lines().count(), 7, "{table}");
+    for line in table.lines().skip(1) {
+        let psnr: f64 = line.split(',').nth(2).unwrap().parse().unwrap();
+        assert!(psnr.is_finite(), "{line}");
+    }
+}
+
+#[test]
+fn titan_ct_rejects_bad_phantoms_and_angles() {
+    let directory = scratch("ct-errors");
+    let image = directory.join("wide.png");
+    write_test_image(&image);
+    let message = run_err(maso().args(["titan", "ct", "--out", "x", "--phantom"]).arg(&image));
+    assert!(message.contains("30 x 22") && message.contains("square"), "{message}");
+    let message = run_err(maso().args(["titan", "ct", "--size", "16", "--angles", "0", "--out", "x"]));
+    assert!(message.contains("angle"), "{message}");
+    let message = run_err(maso().args(["titan", "ct", "--size", "16", "--models", "fbp,wire", "--out", "x"]));
+    assert!(message.contains("wire") && message.contains("titan"), "{message}");
+    let message = run_err(maso().args(["titan", "ct", "--size", "16", "--filter", "gauss", "--out", "x"]));
+    assert!(message.contains("gauss") && message.contains("hann"), "{message}");
 }

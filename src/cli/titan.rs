@@ -76,10 +76,10 @@ pub struct NetworkArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f32,
-    /// Network sizes: `paper` (TITAN 100 x 10, SIREN and Fourier MLP 256 x
+    /// Network size preset: `paper` (TITAN 100 x 10, SIREN and Fourier MLP 256 x
     /// 3) or `quick` (smaller networks for software adapters).
     #[arg(long, value_enum, default_value_t = SizeArg::Paper)]
-    size: SizeArg,
+    preset: SizeArg,
     /// Width override for the chosen network(s).
     #[arg(long)]
     width: Option<usize>,
@@ -118,7 +118,7 @@ pub enum SizeArg {
 
 impl NetworkArgs {
     fn settings(&self, channels: usize) -> Result<NetworkSettings> {
-        let mut settings = match self.size {
+        let mut settings = match self.preset {
             SizeArg::Paper => NetworkSettings::paper(channels),
             SizeArg::Quick => NetworkSettings::quick(channels),
         };
