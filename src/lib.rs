@@ -21,6 +21,7 @@ pub mod ops;
 pub mod pipelines;
 pub mod plot;
 pub mod random;
+pub mod reproduce;
 pub mod shader_source;
 pub mod solvers;
 pub mod shaders;
