@@ -6,6 +6,7 @@ mod mask;
 mod metrics;
 mod nftk;
 mod ntk;
+mod reproduce;
 mod rntk;
 mod slurm;
 mod sweep;
@@ -59,6 +60,10 @@ enum Command {
     /// Run self-consuming loops of Gaussian or mixture models (fully
     /// synthetic, augmentation or fresh data) and score every generation.
     Mad(mad::MadArgs),
+    /// Run the research studies end to end on bundled data (nftk, mask, mad;
+    /// titan is not implemented yet) and write figures, tables, summaries
+    /// and reports, one folder per study.
+    Reproduce(reproduce::ReproduceArgs),
     /// Gather the cells of a sweep directory into sweep.csv (and, for loop
     /// studies, a recall plot).
     Collect(sweep::CollectArgs),
@@ -97,6 +102,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Slurm(args) => slurm::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Mad(args) => mad::run(&args),
+        Command::Reproduce(args) => reproduce::run(&args),
         Command::Collect(args) => sweep::collect(&args),
         Command::Sweep(args) => sweep::run_sweep_command(&args),
     }
