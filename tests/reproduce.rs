@@ -279,6 +279,15 @@ fn smoke_run_writes_every_output() {
             "{part}: depth 2 has 3 layers"
         );
     }
+    let mask = read_json(&out.join("mask/summary.json"));
+    let ode_scores = mask["parts"]["ode"]["scores"].as_array().unwrap();
+    assert_eq!(ode_scores.len(), 8, "two seeds times four embeddings");
+    for score in ode_scores {
+        for key in ["knn_accuracy", "trustworthiness"] {
+            let value = score[key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&value), "{key} = {value}");
+        }
+    }
     let mad = read_json(&out.join("mad/summary.json"));
     assert_eq!(
         mad["parts"]["gaussian"]["loops"].as_array().unwrap().len(),
@@ -291,6 +300,32 @@ fn smoke_run_writes_every_output() {
         mad_report.contains("## Not implemented yet"),
         "{mad_report}"
     );
+}
+
+/// Runs the MASK study at its full paper scale (five seeds of the
+/// study's 200 ODE series and all 270 JapaneseVowels sequences), which
+/// takes about 30 s on lavapipe.
+#[test]
+#[ignore = "about 30 s on lavapipe; run with --ignored"]
+fn mask_paper_scale_runs() {
+    let out = scratch("mask-paper").join("out");
+    let output = maso()
+        .args(["reproduce", "mask", "--scale", "paper", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = read_json(&out.join("mask/summary.json"));
+    assert_eq!(summary["parts"]["ode"]["sequences"], 200);
+    assert_eq!(
+        summary["parts"]["ode"]["scores"].as_array().unwrap().len(),
+        20,
+        "five seeds times four embeddings"
+    );
+    assert_eq!(summary["parts"]["japanese_vowels"]["sequences"], 270);
+    let mut found = Vec::new();
+    bad_numbers(&summary, "$", &mut found);
+    assert!(found.is_empty(), "{found:?}");
 }
 
 #[test]
