@@ -23,6 +23,7 @@ pub mod ops;
 pub mod pipelines;
 pub mod plot;
 pub mod random;
+pub mod reproduce;
 pub mod shader_source;
 pub mod shaders;
 pub mod solvers;

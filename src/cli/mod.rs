@@ -8,6 +8,7 @@ mod metrics;
 mod nftk;
 mod ntk;
 mod radon;
+mod reproduce;
 mod rntk;
 mod slurm;
 mod sweep;
@@ -68,6 +69,10 @@ enum Command {
     /// TITAN studies: super-resolution against other coordinate networks,
     /// the deep decoder and interpolation.
     Titan(titan::TitanArgs),
+    /// Run the research studies end to end on bundled data (nftk, mask, mad;
+    /// titan is not implemented yet) and write figures, tables, summaries
+    /// and reports, one folder per study.
+    Reproduce(reproduce::ReproduceArgs),
     /// Gather the cells of a sweep directory into sweep.csv (and, for loop
     /// studies, a recall plot).
     Collect(sweep::CollectArgs),
@@ -116,6 +121,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Mad(args) => mad::run(&args),
         Command::Inr(args) => titan::run_inr(&args),
         Command::Titan(args) => titan::run_titan(&args),
+        Command::Reproduce(args) => reproduce::run(&args),
         Command::Collect(args) => sweep::collect(&args),
         Command::Sweep(args) => sweep::run_sweep_command(&args),
         Command::Radon(args) => radon::run(&args),
