@@ -23,6 +23,7 @@ pub mod index;
 pub mod mad;
 pub mod mask;
 pub mod nftk;
+pub mod titan;
 mod output;
 
 use std::path::{Path, PathBuf};
@@ -227,22 +228,9 @@ impl Study {
     }
 }
 
-/// The TITAN study has no parts yet: its coordinate networks and CT
-/// operators are being built.
-const TITAN: Study = Study {
-    name: "titan",
-    title: "TITAN: coordinate networks for super-resolution and CT",
-    introduction: "Coordinate networks (SIREN, Fourier features, TITAN, deep decoder) fitted to \
-                   low-resolution images and to sparse-view sinograms.",
-    parts: &[],
-    missing: &[
-        "super-resolution by 4 with SIREN, Fourier features, TITAN and the deep decoder against bicubic interpolation",
-        "sparse-view CT of the Shepp-Logan phantom against filtered back-projection",
-    ],
-};
 
 /// Every study, in the order `maso reproduce all` runs them.
-pub const STUDIES: &[Study] = &[nftk::STUDY, mask::STUDY, TITAN, mad::STUDY];
+pub const STUDIES: &[Study] = &[nftk::STUDY, mask::STUDY, titan::STUDY, mad::STUDY];
 
 /// Returns the study named `name`, or an error listing the names.
 pub fn find_study(name: &str) -> Result<&'static Study> {
