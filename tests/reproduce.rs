@@ -50,6 +50,18 @@ const EXPECTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "titan",
+        &[
+            "report.md",
+            "summary.json",
+            "figures/sr_panel.png",
+            "figures/sr_loss.png",
+            "tables/sr_results.csv",
+            "figures/ct_panel.png",
+            "tables/ct_results.csv",
+        ],
+    ),
+    (
         "mask",
         &[
             "report.md",
@@ -151,14 +163,6 @@ fn smoke_run_writes_every_output() {
         .unwrap();
     let log = stderr(&output);
     assert!(output.status.success(), "reproduce failed: {log}");
-    assert!(
-        log.contains("TITAN"),
-        "stderr should name the missing study: {log}"
-    );
-    assert!(
-        log.contains("not implemented yet"),
-        "stderr should say why TITAN did not run: {log}"
-    );
 
     for (study, files) in EXPECTED {
         for file in *files {
@@ -168,10 +172,6 @@ fn smoke_run_writes_every_output() {
     }
     assert!(out.join("report.md").is_file());
     assert!(out.join("summary.json").is_file());
-    assert!(
-        !out.join("titan").exists(),
-        "a study that did not run must not leave a folder"
-    );
 
     let files = files_under(&out);
     for path in &files {
@@ -249,7 +249,7 @@ fn smoke_run_writes_every_output() {
     let expected: Vec<(String, String)> = [
         ("nftk", "done"),
         ("mask", "done"),
-        ("titan", "not-implemented"),
+        ("titan", "done"),
         ("mad", "done"),
     ]
     .iter()
@@ -329,31 +329,6 @@ fn mask_paper_scale_runs() {
 }
 
 #[test]
-fn titan_is_reported_not_implemented() {
-    let out = scratch("titan").join("out");
-    let output = maso()
-        .args(["reproduce", "titan", "--scale", "smoke", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let message = stderr(&output);
-    assert!(
-        !output.status.success(),
-        "reproduce titan succeeded: {message}"
-    );
-    assert!(message.contains("TITAN"), "{message}");
-    assert!(message.contains("not implemented yet"), "{message}");
-    assert!(
-        message.contains("nftk, mask, mad"),
-        "the message should list the available studies: {message}"
-    );
-    assert!(
-        !out.exists(),
-        "nothing should be written for a study that cannot run"
-    );
-}
-
-#[test]
 fn unknown_study_is_rejected() {
     let out = scratch("unknown").join("out");
     let output = maso()
@@ -413,7 +388,9 @@ fn paper_scale_plan_validates() {
     );
     assert_eq!(plan["studies"]["mad"]["gaussian"]["dim"], 100);
     assert_eq!(plan["studies"]["mad"]["grid"]["generations"], 2000);
-    assert_eq!(plan["not_implemented"], serde_json::json!(["titan"]));
+    assert_eq!(plan["studies"]["titan"]["super_resolution"]["crop"], 512);
+    assert_eq!(plan["studies"]["titan"]["ct"]["config"]["angle_counts"], serde_json::json!([20, 50, 100]));
+    assert_eq!(plan["not_implemented"], serde_json::json!([]));
 }
 
 #[test]

@@ -69,9 +69,9 @@ enum Command {
     /// TITAN studies: super-resolution against other coordinate networks,
     /// the deep decoder and interpolation.
     Titan(titan::TitanArgs),
-    /// Run the research studies end to end on bundled data (nftk, mask, mad;
-    /// titan is not implemented yet) and write figures, tables, summaries
-    /// and reports, one folder per study.
+    /// Run the research studies end to end on bundled data (nftk, mask,
+    /// titan, mad) and write figures, tables, summaries and reports, one
+    /// folder per study.
     Reproduce(reproduce::ReproduceArgs),
     /// Gather the cells of a sweep directory into sweep.csv (and, for loop
     /// studies, a recall plot).

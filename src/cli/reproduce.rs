@@ -14,8 +14,7 @@ use maso::Gpu;
 /// Options of `maso reproduce`.
 #[derive(Debug, Args)]
 pub struct ReproduceArgs {
-    /// Studies to run, one or more of nftk, mask, titan, mad, or all
-    /// (every implemented study; the TITAN study is not implemented yet).
+    /// Studies to run, one or more of nftk, mask, titan, mad, or all.
     #[arg(value_parser = study_parser(), default_value = "all")]
     studies: Vec<String>,
     /// Problem sizes: `quick` takes a few minutes per study on a software

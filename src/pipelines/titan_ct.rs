@@ -107,6 +107,7 @@ pub struct CtConfig {
     #[serde(serialize_with = "filter_name")]
     pub filter: FbpFilter,
     /// Measurement SNR in dB (None: noise-free).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub noise_snr_db: Option<f64>,
     /// Seed of the measurement noise.
     pub noise_seed: u64,

@@ -128,7 +128,10 @@ fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
         (Some(t), Some(b)) => format!("TITAN stays {} dB below bicubic interpolation at this number of steps", decimal(b.psnr - t.psnr, 2)),
         _ => "TITAN or bicubic interpolation was not run".to_string(),
     };
-    section.figure(&panel_file, &format!("Ground truth and every method, with a 2x zoom of the centre under each; {verdict}."));
+    section.figure(
+        &panel_file,
+        &format!("Ground truth and every method, with a 2x zoom of the centre under each (images smaller than {DISPLAY_SIDE} pixels are magnified); {verdict}."),
+    );
 
     let mut table = Table::new(&["method", "PSNR (dB)", "SSIM", "Lipschitz", "parameters", "non-zero", "seconds"]);
     for r in &report.results {
@@ -165,7 +168,13 @@ fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
     let results: Vec<serde_json::Value> = report
         .results
         .iter()
-        .map(|r| serde_json::json!({"method": r.method.name(), "psnr": r.psnr, "ssim": r.ssim, "lipschitz": r.lipschitz, "parameters": r.parameters, "seconds": r.seconds}))
+        .map(|r| {
+            let mut entry = serde_json::json!({"method": r.method.name(), "psnr": r.psnr, "ssim": r.ssim, "parameters": r.parameters, "seconds": r.seconds});
+            if let Some(lipschitz) = r.lipschitz {
+                entry["lipschitz"] = serde_json::json!(lipschitz);
+            }
+            entry
+        })
         .collect();
     Ok(PartOutput {
         summary: serde_json::json!({"setup": setup, "results": results}),
@@ -173,13 +182,36 @@ fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
     })
 }
 
+/// Smallest side at which images are drawn in the report's figures.
+const DISPLAY_SIDE: usize = 192;
+
+/// Magnifies a small image by an integer factor (nearest neighbour) so that
+/// it is drawn at least `DISPLAY_SIDE` pixels wide; larger images are kept.
+fn for_display(image: &Image) -> Image {
+    let factor = DISPLAY_SIDE.div_ceil(image.width().max(1)).max(1);
+    if factor == 1 {
+        return image.clone();
+    }
+    let (width, height, channels) = (image.width() * factor, image.height() * factor, image.channels());
+    let mut data = Vec::with_capacity(width * height * channels);
+    for y in 0..height {
+        for x in 0..width {
+            for channel in 0..channels {
+                data.push(image.get(x / factor, y / factor, channel));
+            }
+        }
+    }
+    Image::new(width, height, channels, data).expect("a magnified image keeps valid pixels")
+}
+
 fn sr_panel(report: &SrReport) -> Panel {
-    let side = report.ground_truth.width();
+    let truth = for_display(&report.ground_truth);
+    let side = truth.width();
     let zoom = (side / 4).max(4);
     let mut panel = Panel::new(report.results.len() + 1);
-    panel.add("ground truth", &report.ground_truth);
+    panel.add("ground truth", &truth);
     for r in &report.results {
-        panel.add(&format!("{} {} dB", r.method.name(), decimal(r.psnr, 2)), &r.image);
+        panel.add(&format!("{} {} dB", r.method.name(), decimal(r.psnr, 2)), &for_display(&r.image));
     }
     panel.zoom((side - zoom) / 2, (side - zoom) / 2, zoom, zoom, 2);
     panel
@@ -296,8 +328,8 @@ fn run_ct(context: &mut StudyContext) -> Result<PartOutput> {
 fn ct_panel(report: &CtReport, config: &CtConfig) -> PanelGrid {
     let mut images = Vec::new();
     for &angles in &config.angle_counts {
-        let mut row = vec![report.phantom.clone()];
-        row.extend(report.results.iter().filter(|r| r.angles == angles).map(|r| r.image.clone()));
+        let mut row = vec![for_display(&report.phantom)];
+        row.extend(report.results.iter().filter(|r| r.angles == angles).map(|r| for_display(&r.image)));
         images.push(row);
     }
     let mut column_labels = vec!["phantom".to_string()];
