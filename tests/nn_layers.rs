@@ -204,7 +204,8 @@ fn dense_with_and_without_bias() {
 
 #[test]
 fn activations() {
-    let cases: [(Activation, fn(f64) -> f64); 6] = [
+    type Formula = fn(f64) -> f64;
+    let cases: [(Activation, Formula); 6] = [
         (Activation::Identity, |v| v),
         (Activation::Relu, |v| v.max(0.0)),
         (Activation::Sine { omega: 30.0 }, |v| (30.0 * v).sin()),

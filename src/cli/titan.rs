@@ -10,7 +10,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use maso::ct::{shepp_logan, write_sinogram, FbpFilter, PhantomVariant};
-use maso::imaging::{bundled_image, coordinate_grid, psnr, read_image, ssim, write_png, Image, Panel, PanelGrid};
+use maso::imaging::{
+    bundled_image, coordinate_grid, psnr, read_image, ssim, write_png, Image, Panel, PanelGrid,
+};
 use maso::nn::{fit, render, FitConfig, OptimizerConfig};
 use maso::pipelines::titan::{super_resolve, NetworkSettings, SrConfig, SrMethod, SrReport};
 use maso::pipelines::titan_ct::{reconstruct, CtConfig, CtMethod, CtReport};
@@ -584,7 +586,12 @@ fn load_phantom(args: &CtArgs) -> Result<(usize, Vec<f32>)> {
         return Ok((args.size, shepp_logan(args.size, variant)?));
     }
     let image = read_image(Path::new(&args.phantom))
-        .with_context(|| format!("--phantom {:?} is neither shepp-logan, shepp-logan-original nor a readable image", args.phantom))?
+        .with_context(|| {
+            format!(
+                "--phantom {:?} is neither shepp-logan, shepp-logan-original nor a readable image",
+                args.phantom
+            )
+        })?
         .to_grey();
     if image.width() != image.height() {
         bail!(
@@ -599,7 +606,11 @@ fn load_phantom(args: &CtArgs) -> Result<(usize, Vec<f32>)> {
 
 fn run_ct(args: &CtArgs) -> Result<()> {
     let (size, phantom) = load_phantom(args)?;
-    let methods = args.models.iter().map(|name| name.trim().parse::<CtMethod>()).collect::<maso::Result<Vec<_>>>()?;
+    let methods = args
+        .models
+        .iter()
+        .map(|name| name.trim().parse::<CtMethod>())
+        .collect::<maso::Result<Vec<_>>>()?;
     let config = CtConfig {
         angle_counts: args.angles.clone(),
         methods,
@@ -616,14 +627,26 @@ fn run_ct(args: &CtArgs) -> Result<()> {
         gpu.info().name
     );
     let bar = progress_bar(config.networks.iterations, "training");
-    let report = reconstruct(&gpu, size, &phantom, &config, &mut |angles, method, step, loss| {
-        bar.set_position(step as u64);
-        bar.set_message(format!("{loss:.3e} ({} at {angles} angles)", method.name()));
-    })?;
+    let report = reconstruct(
+        &gpu,
+        size,
+        &phantom,
+        &config,
+        &mut |angles, method, step, loss| {
+            bar.set_position(step as u64);
+            bar.set_message(format!("{loss:.3e} ({} at {angles} angles)", method.name()));
+        },
+    )?;
     bar.finish_and_clear();
     write_ct_outputs(&args.out, &report, &config, &gpu)?;
     for result in &report.results {
-        log::info!("{:>4} angles {:>6}: PSNR {:6.2} dB, SSIM {:.4}", result.angles, result.method.name(), result.psnr, result.ssim);
+        log::info!(
+            "{:>4} angles {:>6}: PSNR {:6.2} dB, SSIM {:.4}",
+            result.angles,
+            result.method.name(),
+            result.psnr,
+            result.ssim
+        );
     }
     log::info!("wrote {}", args.out.display());
     Ok(())
@@ -635,23 +658,40 @@ pub fn write_ct_outputs(out: &Path, report: &CtReport, config: &CtConfig, gpu: &
     create_dir(out)?;
     write_png(&out.join("phantom.png"), &report.phantom)?;
     for (geometry, sinogram) in &report.sinograms {
-        write_sinogram(out.join(format!("sinogram_{}.npy", geometry.angle_count())), geometry, sinogram)?;
+        write_sinogram(
+            out.join(format!("sinogram_{}.npy", geometry.angle_count())),
+            geometry,
+            sinogram,
+        )?;
     }
     for result in &report.results {
-        write_png(&out.join(format!("{}_{}.png", result.method.name(), result.angles)), &result.image)?;
+        write_png(
+            &out.join(format!("{}_{}.png", result.method.name(), result.angles)),
+            &result.image,
+        )?;
     }
 
     let mut rows = Vec::new();
     for &angles in &config.angle_counts {
         let mut row = vec![report.phantom.clone()];
-        row.extend(report.results.iter().filter(|r| r.angles == angles).map(|r| r.image.clone()));
+        row.extend(
+            report
+                .results
+                .iter()
+                .filter(|r| r.angles == angles)
+                .map(|r| r.image.clone()),
+        );
         rows.push(row);
     }
     let mut column_labels = vec!["phantom".to_string()];
     column_labels.extend(config.methods.iter().map(|m| m.name().to_string()));
     let grid = PanelGrid {
         title: Some("CT reconstructions (rows: projection angles)".to_string()),
-        row_labels: config.angle_counts.iter().map(|a| format!("{a} angles")).collect(),
+        row_labels: config
+            .angle_counts
+            .iter()
+            .map(|a| format!("{a} angles"))
+            .collect(),
         column_labels,
         images: rows,
         zoom: None,
@@ -679,5 +719,8 @@ pub fn write_ct_outputs(out: &Path, report: &CtReport, config: &CtConfig, gpu: &
         "scores": "reconstructions clamped to [0, 1] and zero outside the inscribed circle, scored at the final iteration",
         "results": report.results,
     });
-    write_text(&out.join("results.json"), &serde_json::to_string_pretty(&summary)?)
+    write_text(
+        &out.join("results.json"),
+        &serde_json::to_string_pretty(&summary)?,
+    )
 }

@@ -100,9 +100,9 @@ pub trait LinearOperator: Send + Sync {
     ) -> Result<()>;
 }
 
-/// The parameters of a channel normalisation y = gamma (x - mean) / sqrt(var
-/// + eps) + beta, with `statistics` a frozen 2 x C parameter (means, then
-/// inverse deviations).
+/// Parameters of a channel normalisation
+/// y = gamma (x - mean) / sqrt(var + eps) + beta, with `statistics` a frozen
+/// 2 x C parameter (means, then inverse deviations).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChannelNorm {
     /// Scale per channel (1 x C).

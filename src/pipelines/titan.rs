@@ -117,7 +117,7 @@ pub struct NetworkSettings {
 }
 
 impl NetworkSettings {
-    /// The study's settings: TITAN m = 100, D = 10; SIREN 256 x 3 with
+    /// Returns the study's settings: TITAN m = 100, D = 10; SIREN 256 x 3 with
     /// omega_0 = 30; Fourier features 256 x 3 on 256 frequencies with
     /// sigma = 10; deep decoder with 64 channels; 5000 Adam steps at 1e-3.
     pub fn paper(channels: usize) -> Self {
@@ -136,7 +136,7 @@ impl NetworkSettings {
         }
     }
 
-    /// Smaller networks and fewer steps that run in a few minutes on a
+    /// Returns smaller networks and fewer steps that run in a few minutes on a
     /// software adapter.
     pub fn quick(channels: usize) -> Self {
         Self {

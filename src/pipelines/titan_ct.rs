@@ -46,11 +46,21 @@ impl LinearOperator for RadonOperator {
         self.radon.geometry().sinogram_len()
     }
 
-    fn forward(&self, recorder: &mut Recorder, input: &GpuBuffer<f32>, output: &GpuBuffer<f32>) -> Result<()> {
+    fn forward(
+        &self,
+        recorder: &mut Recorder,
+        input: &GpuBuffer<f32>,
+        output: &GpuBuffer<f32>,
+    ) -> Result<()> {
         self.radon.forward(recorder, input, output)
     }
 
-    fn adjoint(&self, recorder: &mut Recorder, input: &GpuBuffer<f32>, output: &GpuBuffer<f32>) -> Result<()> {
+    fn adjoint(
+        &self,
+        recorder: &mut Recorder,
+        input: &GpuBuffer<f32>,
+        output: &GpuBuffer<f32>,
+    ) -> Result<()> {
         self.radon.adjoint(recorder, input, output)
     }
 }
@@ -88,11 +98,14 @@ impl FromStr for CtMethod {
     type Err = Error;
 
     fn from_str(name: &str) -> Result<Self> {
-        CtMethod::ALL.into_iter().find(|method| method.name() == name).ok_or_else(|| Error::InvalidArgument {
-            name: "CT method",
-            value: name.to_string(),
-            expected: format!("one of {}", CtMethod::ALL.map(CtMethod::name).join(", ")),
-        })
+        CtMethod::ALL
+            .into_iter()
+            .find(|method| method.name() == name)
+            .ok_or_else(|| Error::InvalidArgument {
+                name: "CT method",
+                value: name.to_string(),
+                expected: format!("one of {}", CtMethod::ALL.map(CtMethod::name).join(", ")),
+            })
     }
 }
 
@@ -115,7 +128,10 @@ pub struct CtConfig {
     pub networks: NetworkSettings,
 }
 
-fn filter_name<S: serde::Serializer>(filter: &FbpFilter, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn filter_name<S: serde::Serializer>(
+    filter: &FbpFilter,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     serializer.serialize_str(filter.name())
 }
 
@@ -154,14 +170,18 @@ fn validate(size: usize, phantom: &[f32], config: &CtConfig) -> Result<()> {
     if phantom.len() != size * size {
         return Err(Error::ShapeMismatch {
             operation: "CT reconstruction",
-            message: format!("the phantom has {} pixels, not {size} x {size}", phantom.len()),
+            message: format!(
+                "the phantom has {} pixels, not {size} x {size}",
+                phantom.len()
+            ),
         });
     }
     if config.angle_counts.is_empty() || config.angle_counts.contains(&0) {
         return Err(Error::InvalidArgument {
             name: "angle counts",
             value: format!("{:?}", config.angle_counts),
-            expected: "one or more positive numbers of projection angles, e.g. 20,50,100".to_string(),
+            expected: "one or more positive numbers of projection angles, e.g. 20,50,100"
+                .to_string(),
         });
     }
     if config.methods.is_empty() {
@@ -183,7 +203,10 @@ pub fn mask_to_disc(size: usize, pixels: &[f32]) -> Vec<f32> {
         .iter()
         .enumerate()
         .map(|(index, &value)| {
-            let (row, column) = ((index / size) as f64 - radius, (index % size) as f64 - radius);
+            let (row, column) = (
+                (index / size) as f64 - radius,
+                (index % size) as f64 - radius,
+            );
             if row * row + column * column > radius * radius {
                 0.0
             } else {
@@ -211,16 +234,29 @@ pub fn reconstruct(
         let radon = Radon::new(gpu, geometry.clone())?;
         let mut sinogram = radon.forward_host(gpu, phantom)?;
         if let Some(snr) = config.noise_snr_db {
-            add_noise(&mut sinogram, snr, config.noise_seed.wrapping_add(angles as u64))?;
+            add_noise(
+                &mut sinogram,
+                snr,
+                config.noise_seed.wrapping_add(angles as u64),
+            )?;
         }
         let operator: Arc<dyn LinearOperator> = Arc::new(RadonOperator::new(radon));
         for &method in &config.methods {
             let started = Instant::now();
             let (pixels, final_loss) = match method {
-                CtMethod::Fbp => (filtered_back_projection(gpu, &geometry, &sinogram, config.filter)?, None),
-                CtMethod::Network(network) => fit_network(gpu, size, network, &operator, &sinogram, config, &mut |step, loss| {
-                    progress(angles, method, step, loss)
-                })?,
+                CtMethod::Fbp => (
+                    filtered_back_projection(gpu, &geometry, &sinogram, config.filter)?,
+                    None,
+                ),
+                CtMethod::Network(network) => fit_network(
+                    gpu,
+                    size,
+                    network,
+                    &operator,
+                    &sinogram,
+                    config,
+                    &mut |step, loss| progress(angles, method, step, loss),
+                )?,
             };
             let seconds = started.elapsed().as_secs_f64();
             let image = Image::new(size, size, 1, mask_to_disc(size, &pixels))?;
@@ -257,13 +293,25 @@ fn fit_network(
     let fit_config = FitConfig {
         optimizer: OptimizerConfig {
             learning_rate: settings.learning_rate,
-            l1: if method == SrMethod::Titan { settings.titan_l1 } else { 0.0 },
+            l1: if method == SrMethod::Titan {
+                settings.titan_l1
+            } else {
+                0.0
+            },
             ..OptimizerConfig::default()
         },
         ..FitConfig::full_batch(settings.iterations)
     };
     let coordinates = coordinate_grid(size, size);
-    let report = fit_through(gpu, network.as_mut(), &coordinates, operator.clone(), sinogram, &fit_config, progress)?;
+    let report = fit_through(
+        gpu,
+        network.as_mut(),
+        &coordinates,
+        operator.clone(),
+        sinogram,
+        &fit_config,
+        progress,
+    )?;
     let pixels = render(gpu, network.as_ref(), &coordinates)?;
     Ok((pixels, report.losses.last().copied()))
 }

@@ -23,8 +23,8 @@ pub mod index;
 pub mod mad;
 pub mod mask;
 pub mod nftk;
-pub mod titan;
 mod output;
+pub mod titan;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -227,7 +227,6 @@ impl Study {
         })
     }
 }
-
 
 /// Every study, in the order `maso reproduce all` runs them.
 pub const STUDIES: &[Study] = &[nftk::STUDY, mask::STUDY, titan::STUDY, mad::STUDY];

@@ -53,8 +53,30 @@ struct SrSetup {
 fn sr_setup(scale: Scale) -> SrSetup {
     let mut networks = NetworkSettings::quick(1);
     let (crop, iterations, learning_rate, methods) = match scale {
-        Scale::Smoke => (32, 10, 2e-3, vec![SrMethod::Titan, SrMethod::Siren, SrMethod::Ffn, SrMethod::DeepDecoder, SrMethod::Bicubic]),
-        Scale::Quick => (96, 600, 2e-3, vec![SrMethod::Titan, SrMethod::Siren, SrMethod::Ffn, SrMethod::Bicubic, SrMethod::Bilinear]),
+        Scale::Smoke => (
+            32,
+            10,
+            2e-3,
+            vec![
+                SrMethod::Titan,
+                SrMethod::Siren,
+                SrMethod::Ffn,
+                SrMethod::DeepDecoder,
+                SrMethod::Bicubic,
+            ],
+        ),
+        Scale::Quick => (
+            96,
+            600,
+            2e-3,
+            vec![
+                SrMethod::Titan,
+                SrMethod::Siren,
+                SrMethod::Ffn,
+                SrMethod::Bicubic,
+                SrMethod::Bilinear,
+            ],
+        ),
         Scale::Paper => (512, 5000, 1e-3, SrMethod::ALL.to_vec()),
     };
     if scale == Scale::Paper {
@@ -95,8 +117,17 @@ fn camera_crop(side: usize) -> Result<Image> {
 fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
     let setup = sr_setup(context.scale);
     let truth = camera_crop(setup.crop)?;
-    let total = setup.config.methods.iter().filter(|m| **m != SrMethod::Bicubic && **m != SrMethod::Bilinear).count() * setup.config.networks.iterations;
-    context.stage(&format!("super-resolution of a {0} x {0} camera crop by 4", setup.crop));
+    let total = setup
+        .config
+        .methods
+        .iter()
+        .filter(|m| **m != SrMethod::Bicubic && **m != SrMethod::Bilinear)
+        .count()
+        * setup.config.networks.iterations;
+    context.stage(&format!(
+        "super-resolution of a {0} x {0} camera crop by 4",
+        setup.crop
+    ));
     let gpu = context.gpu;
     let mut finished = 0;
     let mut last = (SrMethod::Bicubic, 0);
@@ -122,10 +153,19 @@ fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
     let panel_file = context.figure("sr_panel")?;
     sr_panel(&report).save(&panel_file.path)?;
     let titan = report.results.iter().find(|r| r.method == SrMethod::Titan);
-    let bicubic = report.results.iter().find(|r| r.method == SrMethod::Bicubic);
+    let bicubic = report
+        .results
+        .iter()
+        .find(|r| r.method == SrMethod::Bicubic);
     let verdict = match (titan, bicubic) {
-        (Some(t), Some(b)) if t.psnr > b.psnr => format!("TITAN beats bicubic interpolation by {} dB", decimal(t.psnr - b.psnr, 2)),
-        (Some(t), Some(b)) => format!("TITAN stays {} dB below bicubic interpolation at this number of steps", decimal(b.psnr - t.psnr, 2)),
+        (Some(t), Some(b)) if t.psnr > b.psnr => format!(
+            "TITAN beats bicubic interpolation by {} dB",
+            decimal(t.psnr - b.psnr, 2)
+        ),
+        (Some(t), Some(b)) => format!(
+            "TITAN stays {} dB below bicubic interpolation at this number of steps",
+            decimal(b.psnr - t.psnr, 2)
+        ),
         _ => "TITAN or bicubic interpolation was not run".to_string(),
     };
     section.figure(
@@ -133,7 +173,15 @@ fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
         &format!("Ground truth and every method, with a 2x zoom of the centre under each (images smaller than {DISPLAY_SIDE} pixels are magnified); {verdict}."),
     );
 
-    let mut table = Table::new(&["method", "PSNR (dB)", "SSIM", "Lipschitz", "parameters", "non-zero", "seconds"]);
+    let mut table = Table::new(&[
+        "method",
+        "PSNR (dB)",
+        "SSIM",
+        "Lipschitz",
+        "parameters",
+        "non-zero",
+        "seconds",
+    ]);
     for r in &report.results {
         table.push(vec![
             r.method.name().to_string(),
@@ -158,11 +206,27 @@ fn run_super_resolution(context: &mut StudyContext) -> Result<PartOutput> {
         .results
         .iter()
         .filter(|r| !r.losses.is_empty())
-        .map(|r| (r.method.name().to_string(), r.losses.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, f64::from(l))).collect()))
+        .map(|r| {
+            (
+                r.method.name().to_string(),
+                r.losses
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &l)| ((i + 1) as f64, f64::from(l)))
+                    .collect(),
+            )
+        })
         .collect();
     if !curves.is_empty() {
         let loss_file = context.figure("sr_loss")?;
-        plot::line_chart(&loss_file.path, "Training loss on the low-resolution image", "step", "mean squared error", &curves, true)?;
+        plot::line_chart(
+            &loss_file.path,
+            "Training loss on the low-resolution image",
+            "step",
+            "mean squared error",
+            &curves,
+            true,
+        )?;
         section.figure(&loss_file, "Training loss: how closely each network fits the low-resolution pixels (a lower loss does not mean a better upscaled image).");
     }
     let results: Vec<serde_json::Value> = report
@@ -192,7 +256,11 @@ fn for_display(image: &Image) -> Image {
     if factor == 1 {
         return image.clone();
     }
-    let (width, height, channels) = (image.width() * factor, image.height() * factor, image.channels());
+    let (width, height, channels) = (
+        image.width() * factor,
+        image.height() * factor,
+        image.channels(),
+    );
     let mut data = Vec::with_capacity(width * height * channels);
     for y in 0..height {
         for x in 0..width {
@@ -211,7 +279,10 @@ fn sr_panel(report: &SrReport) -> Panel {
     let mut panel = Panel::new(report.results.len() + 1);
     panel.add("ground truth", &truth);
     for r in &report.results {
-        panel.add(&format!("{} {} dB", r.method.name(), decimal(r.psnr, 2)), &for_display(&r.image));
+        panel.add(
+            &format!("{} {} dB", r.method.name(), decimal(r.psnr, 2)),
+            &for_display(&r.image),
+        );
     }
     panel.zoom((side - zoom) / 2, (side - zoom) / 2, zoom, zoom, 2);
     panel
@@ -253,7 +324,12 @@ fn ct_setup(scale: Scale) -> CtSetup {
         size,
         config: CtConfig {
             angle_counts: angles,
-            methods: vec![CtMethod::Fbp, CtMethod::Network(SrMethod::Siren), CtMethod::Network(SrMethod::Ffn), CtMethod::Network(SrMethod::Titan)],
+            methods: vec![
+                CtMethod::Fbp,
+                CtMethod::Network(SrMethod::Siren),
+                CtMethod::Network(SrMethod::Ffn),
+                CtMethod::Network(SrMethod::Titan),
+            ],
             filter: FbpFilter::Ramp,
             noise_snr_db: None,
             noise_seed: 0,
@@ -269,20 +345,34 @@ fn plan_ct(scale: Scale) -> Result<serde_json::Value> {
 fn run_ct(context: &mut StudyContext) -> Result<PartOutput> {
     let setup = ct_setup(context.scale);
     let phantom = shepp_logan(setup.size, PhantomVariant::Modified)?;
-    let networks = setup.config.methods.iter().filter(|m| **m != CtMethod::Fbp).count();
+    let networks = setup
+        .config
+        .methods
+        .iter()
+        .filter(|m| **m != CtMethod::Fbp)
+        .count();
     let total = setup.config.angle_counts.len() * networks * setup.config.networks.iterations;
-    context.stage(&format!("sparse-view CT of a {0} x {0} phantom at {1:?} angles", setup.size, setup.config.angle_counts));
+    context.stage(&format!(
+        "sparse-view CT of a {0} x {0} phantom at {1:?} angles",
+        setup.size, setup.config.angle_counts
+    ));
     let gpu = context.gpu;
     let mut finished = 0;
     let mut last = (0, CtMethod::Fbp, 0);
-    let report = reconstruct(gpu, setup.size, &phantom, &setup.config, &mut |angles, method, step, _| {
-        if (angles, method) != (last.0, last.1) {
-            finished += last.2;
-            last = (angles, method, 0);
-        }
-        last.2 = step;
-        context.advance(finished + step, total);
-    })?;
+    let report = reconstruct(
+        gpu,
+        setup.size,
+        &phantom,
+        &setup.config,
+        &mut |angles, method, step, _| {
+            if (angles, method) != (last.0, last.1) {
+                finished += last.2;
+                last = (angles, method, 0);
+            }
+            last.2 = step;
+            context.advance(finished + step, total);
+        },
+    )?;
 
     let mut section = Section::new("Sparse-view CT");
     section.paragraph(&format!(
@@ -294,8 +384,15 @@ fn run_ct(context: &mut StudyContext) -> Result<PartOutput> {
     let panel_file = context.figure("ct_panel")?;
     ct_panel(&report, &setup.config).save(&panel_file.path)?;
     let fewest = setup.config.angle_counts.iter().min().copied().unwrap_or(0);
-    let best = report.results.iter().filter(|r| r.angles == fewest).max_by(|a, b| a.psnr.total_cmp(&b.psnr));
-    let fbp = report.results.iter().find(|r| r.angles == fewest && r.method == CtMethod::Fbp);
+    let best = report
+        .results
+        .iter()
+        .filter(|r| r.angles == fewest)
+        .max_by(|a, b| a.psnr.total_cmp(&b.psnr));
+    let fbp = report
+        .results
+        .iter()
+        .find(|r| r.angles == fewest && r.method == CtMethod::Fbp);
     let sentence = match (best, fbp) {
         (Some(best), Some(fbp)) => format!(
             "At {fewest} angles the best reconstruction is {} at {} dB, against {} dB for filtered back-projection",
@@ -305,11 +402,20 @@ fn run_ct(context: &mut StudyContext) -> Result<PartOutput> {
         ),
         _ => "No reconstruction at the smallest angle count".to_string(),
     };
-    section.figure(&panel_file, &format!("Reconstructions (rows: angle counts; columns: phantom and methods). {sentence}."));
+    section.figure(
+        &panel_file,
+        &format!("Reconstructions (rows: angle counts; columns: phantom and methods). {sentence}."),
+    );
 
     let mut table = Table::new(&["angles", "method", "PSNR (dB)", "SSIM", "seconds"]);
     for r in &report.results {
-        table.push(vec![r.angles.to_string(), r.method.name().to_string(), decimal(r.psnr, 2), decimal(r.ssim, 4), decimal(r.seconds, 1)]);
+        table.push(vec![
+            r.angles.to_string(),
+            r.method.name().to_string(),
+            decimal(r.psnr, 2),
+            decimal(r.ssim, 4),
+            decimal(r.seconds, 1),
+        ]);
     }
     let table_file = context.table("ct_results")?;
     table.write_csv(&table_file.path)?;
@@ -329,14 +435,24 @@ fn ct_panel(report: &CtReport, config: &CtConfig) -> PanelGrid {
     let mut images = Vec::new();
     for &angles in &config.angle_counts {
         let mut row = vec![for_display(&report.phantom)];
-        row.extend(report.results.iter().filter(|r| r.angles == angles).map(|r| for_display(&r.image)));
+        row.extend(
+            report
+                .results
+                .iter()
+                .filter(|r| r.angles == angles)
+                .map(|r| for_display(&r.image)),
+        );
         images.push(row);
     }
     let mut column_labels = vec!["phantom".to_string()];
     column_labels.extend(config.methods.iter().map(|m| m.name().to_string()));
     PanelGrid {
         title: None,
-        row_labels: config.angle_counts.iter().map(|a| format!("{a} angles")).collect(),
+        row_labels: config
+            .angle_counts
+            .iter()
+            .map(|a| format!("{a} angles"))
+            .collect(),
         column_labels,
         images,
         zoom: None,
