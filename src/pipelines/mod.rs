@@ -2,5 +2,6 @@
 //! struct, with no printing inside.
 
 pub mod mad;
+pub mod mad_ddpm;
 pub mod mask;
 pub mod nftk;

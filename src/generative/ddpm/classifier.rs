@@ -31,8 +31,6 @@ pub struct ClassifierConfig {
     pub batch_size: usize,
     /// Adam's step size.
     pub learning_rate: f32,
-    /// Seed of the initial weights and the shuffles.
-    pub seed: u64,
 }
 
 impl ClassifierConfig {
@@ -64,6 +62,7 @@ impl ClassifierConfig {
 /// A trained (or loaded) digit classifier.
 pub struct FeatureNetwork {
     config: ClassifierConfig,
+    seed: u64,
     pixels: usize,
     classes: usize,
     store: ParameterStore,
@@ -80,8 +79,14 @@ struct ClassifierGraph {
 
 impl FeatureNetwork {
     /// Creates an untrained network for images of `pixels` values and
-    /// `classes` classes.
-    pub fn new(gpu: &Gpu, pixels: usize, classes: usize, config: ClassifierConfig) -> Result<Self> {
+    /// `classes` classes; `seed` sets the initial weights and the shuffles.
+    pub fn new(
+        gpu: &Gpu,
+        pixels: usize,
+        classes: usize,
+        config: ClassifierConfig,
+        seed: u64,
+    ) -> Result<Self> {
         config.validate()?;
         if pixels == 0 || classes < 2 {
             return Err(Error::InvalidArgument {
@@ -107,7 +112,7 @@ impl FeatureNetwork {
                 fan_in,
                 init,
                 1.0,
-                PhiloxStream::new(config.seed, stream),
+                PhiloxStream::new(seed, stream),
                 true,
             )?;
             let bias = store.add_random(
@@ -117,13 +122,14 @@ impl FeatureNetwork {
                 out,
                 init,
                 1.0,
-                PhiloxStream::new(config.seed, stream + 1),
+                PhiloxStream::new(seed, stream + 1),
                 true,
             )?;
             layers.push((weight, bias));
         }
         Ok(Self {
             config,
+            seed,
             pixels,
             classes,
             store,
@@ -207,10 +213,7 @@ impl FeatureNetwork {
         let mut batch_images = vec![0.0f32; rows * self.pixels];
         let mut batch_targets = vec![0.0f32; rows * self.classes];
         for epoch in 0..self.config.epochs {
-            let order = permutation(
-                count,
-                PhiloxStream::new(self.config.seed, 0x100 + epoch as u64),
-            );
+            let order = permutation(count, PhiloxStream::new(self.seed, 0x100 + epoch as u64));
             let batches = count / rows;
             let history = gpu.create_buffer::<f32>(batches, "classifier losses")?;
             for batch in 0..batches {

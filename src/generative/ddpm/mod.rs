@@ -20,6 +20,7 @@ mod sampling;
 pub mod schedule;
 mod training;
 
+pub(crate) use classifier::permutation;
 pub use classifier::{ClassifierConfig, FeatureNetwork};
 pub use denoiser::{Denoiser, DenoiserConfig, DenoiserGraph};
 pub use grid::write_sample_grid;
