@@ -54,7 +54,11 @@ fn dense(weights: &Weights, name: &str, x: &[f64], bias: bool) -> Vec<f64> {
     let out = w.len() / x.len();
     (0..out)
         .map(|o| {
-            let dot: f64 = x.iter().enumerate().map(|(k, v)| v * w[o * x.len() + k]).sum();
+            let dot: f64 = x
+                .iter()
+                .enumerate()
+                .map(|(k, v)| v * w[o * x.len() + k])
+                .sum();
             dot + if bias {
                 weights[&format!("{name}.bias")][o]
             } else {
@@ -72,7 +76,8 @@ fn add(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
 
-/// eps_theta(x_t, t, label) in float64, with the skip term c(t) x_t.
+/// eps_theta(x_t, t, label) in float64, with the skip input
+/// b (x_t - a m) / (a^2 v + b^2).
 fn reference_denoiser(
     weights: &Weights,
     x: &[f64],
@@ -86,19 +91,45 @@ fn reference_denoiser(
         .map(|f| (timestep as f64 * f).cos())
         .collect();
     embedding.extend(frequencies.iter().map(|f| (timestep as f64 * f).sin()));
-    let time = dense(weights, "time2", &silu(&dense(weights, "time1", &embedding, true)), true);
+    let time = dense(
+        weights,
+        "time2",
+        &silu(&dense(weights, "time1", &embedding, true)),
+        true,
+    );
     let mut one_hot = vec![0.0; CONFIG.classes + 1];
     one_hot[label as usize] = 1.0;
     let class = dense(weights, "class", &one_hot, false);
     let condition = silu(&add(&time, &class));
     let mut hidden = dense(weights, "input", x, true);
     for block in 0..CONFIG.blocks {
-        let u = dense(weights, &format!("block{block}.dense1"), &silu(&hidden), true);
-        let c = dense(weights, &format!("block{block}.condition"), &condition, true);
-        let u = dense(weights, &format!("block{block}.dense2"), &silu(&add(&u, &c)), true);
+        let u = dense(
+            weights,
+            &format!("block{block}.dense1"),
+            &silu(&hidden),
+            true,
+        );
+        let c = dense(
+            weights,
+            &format!("block{block}.condition"),
+            &condition,
+            true,
+        );
+        let u = dense(
+            weights,
+            &format!("block{block}.dense2"),
+            &silu(&add(&u, &c)),
+            true,
+        );
         hidden = add(&hidden, &u);
     }
-    let skip: Vec<f64> = x.iter().map(|v| (1.0 - alpha_bar).sqrt() * v).collect();
+    let (a, b) = (alpha_bar.sqrt(), (1.0 - alpha_bar).sqrt());
+    let (mean, variance) = (&weights["data.mean"], &weights["data.variance"]);
+    let skip: Vec<f64> = x
+        .iter()
+        .enumerate()
+        .map(|(j, value)| b * (value - a * mean[j]) / (a * a * variance[j] + b * b))
+        .collect();
     add(&dense(weights, "output", &silu(&hidden), true), &skip)
 }
 
@@ -128,11 +159,22 @@ fn reference_loss(weights: &Weights, batch: &Batch, schedule: &NoiseSchedule) ->
     total / (batch.labels.len() * d) as f64
 }
 
+/// Random skip-input statistics, with one constant pixel (variance 0).
+fn set_statistics(denoiser: &mut Denoiser, seed: u64) {
+    let mean = uniform_values(seed, CONFIG.pixels, -1.0, 0.0);
+    let mut variance = uniform_values(seed + 1, CONFIG.pixels, 0.05, 0.6);
+    variance[4] = 0.0;
+    denoiser
+        .set_pixel_statistics(gpu(), &mean, &variance)
+        .unwrap();
+}
+
 #[test]
 fn training_step_matches_reference() {
     let gpu = gpu();
     let schedule = NoiseSchedule::new(ScheduleKind::linear(), 40).unwrap();
     let mut denoiser = Denoiser::new(gpu, CONFIG, 17).unwrap();
+    set_statistics(&mut denoiser, 41);
     let rows = 7;
     let noise_stream = PhiloxStream::new(5, 6);
     let optimizer = OptimizerConfig {
@@ -170,7 +212,7 @@ fn training_step_matches_reference() {
     let store = denoiser.store();
     let h = 1e-6;
     let learning_rate = 1e-3;
-    for id in store.ids() {
+    for id in store.ids().filter(|&id| store.is_trainable(id)) {
         let name = store.name(id).to_string();
         let gradient_gpu = store.read_gradient(gpu, id).unwrap();
         let after = store.read(gpu, id).unwrap();
@@ -269,7 +311,8 @@ fn reference_samples(
 fn sampling_chain_matches_reference() {
     let gpu = gpu();
     let schedule = NoiseSchedule::new(ScheduleKind::cosine(), 20).unwrap();
-    let denoiser = Denoiser::new(gpu, CONFIG, 23).unwrap();
+    let mut denoiser = Denoiser::new(gpu, CONFIG, 23).unwrap();
+    set_statistics(&mut denoiser, 43);
     let weights = read_weights(&denoiser);
     let labels = [0, 2, 1, 1, 0];
     for guidance in [0.0, 0.7] {

@@ -17,9 +17,31 @@ use std::path::PathBuf;
 
 use common::{gpu, uniform_values};
 use maso::generative::ddpm::kernels::{
-    record_noising, record_sampling_update, DenoiserInputs, GuidedUpdate,
+    record_noising, record_sampling_update, DenoiserInputs, GuidedUpdate, PixelStatistics,
 };
 use maso::generative::ddpm::{NoiseSchedule, SamplingStep, ScheduleKind};
+use maso::GpuBuffer;
+
+/// E[eps | x_t] for independent Gaussian pixels of mean m and variance v.
+fn gaussian_prediction(x: f64, m: f64, v: f64, a: f64, b: f64) -> f64 {
+    if b <= 0.0 {
+        return 0.0;
+    }
+    b * (x - a * m) / (a * a * v + b * b)
+}
+
+/// Random per-pixel statistics (uploaded) with a few zero variances, as
+/// MNIST's constant background pixels have.
+fn statistics(columns: usize, seed: u64) -> (Vec<f32>, Vec<f32>, GpuBuffer<f32>, GpuBuffer<f32>) {
+    let mean = uniform_values(seed, columns, -1.0, 0.5);
+    let mut variance = uniform_values(seed + 1, columns, 0.0, 0.8);
+    for value in variance.iter_mut().step_by(5) {
+        *value = 0.0;
+    }
+    let mean_buffer = gpu().upload(&mean, "mean").unwrap();
+    let variance_buffer = gpu().upload(&variance, "variance").unwrap();
+    (mean, variance, mean_buffer, variance_buffer)
+}
 
 fn assert_close(what: &str, actual: &[f32], expected: &[f64], tolerance: f64) {
     assert_eq!(actual.len(), expected.len(), "{what}: length");
@@ -39,7 +61,8 @@ fn noising_matches_reference() {
     let (rows, columns) = (7, 37);
     let clean = uniform_values(1, rows * columns, -1.0, 1.0);
     let noise = uniform_values(2, rows * columns, -3.0, 3.0);
-    let coefficients = uniform_values(3, rows * 3, 0.0, 1.0);
+    let coefficients = uniform_values(3, rows * 4, 0.0, 1.0);
+    let (mean, variance, mean_buffer, variance_buffer) = statistics(columns, 4);
     let clean_buffer = gpu.upload(&clean, "clean").unwrap();
     let noise_buffer = gpu.upload(&noise, "noise").unwrap();
     let coefficient_buffer = gpu.upload(&coefficients, "coefficients").unwrap();
@@ -51,6 +74,10 @@ fn noising_matches_reference() {
         &clean_buffer,
         &noise_buffer,
         &coefficient_buffer,
+        PixelStatistics {
+            mean: &mean_buffer,
+            variance: &variance_buffer,
+        },
         DenoiserInputs {
             images: &images,
             skip: &skip,
@@ -64,14 +91,15 @@ fn noising_matches_reference() {
     let mut expected = Vec::new();
     let mut expected_skip = Vec::new();
     for index in 0..rows * columns {
-        let row = index / columns;
-        let c = |k: usize| f64::from(coefficients[3 * row + k]);
+        let (row, column) = (index / columns, index % columns);
+        let c = |k: usize| f64::from(coefficients[4 * row + k]);
         let noisy = c(0) * f64::from(clean[index]) + c(1) * f64::from(noise[index]);
         expected.push(noisy);
-        expected_skip.push(c(2) * noisy);
+        let (m, v) = (f64::from(mean[column]), f64::from(variance[column]));
+        expected_skip.push(gaussian_prediction(noisy, m, v, c(2), c(3)));
     }
     assert_close("x_t", &gpu.read(&images).unwrap(), &expected, 1e-6);
-    assert_close("skip", &gpu.read(&skip).unwrap(), &expected_skip, 1e-6);
+    assert_close("skip", &gpu.read(&skip).unwrap(), &expected_skip, 2e-6);
 }
 
 /// x_prev of one element by the formula of `SamplingStep`.
@@ -93,6 +121,8 @@ struct UpdateCase {
     samples: Vec<f32>,
     epsilon: Vec<f32>,
     noise: Vec<f32>,
+    mean: Vec<f32>,
+    variance: Vec<f32>,
 }
 
 /// Runs the update kernel; returns (images, skip), both blocks.
@@ -104,11 +134,17 @@ fn run_update(case: &UpdateCase, update: &GuidedUpdate) -> (Vec<f32>, Vec<f32>) 
     let skip = gpu
         .create_buffer::<f32>(case.samples.len(), "skip")
         .unwrap();
+    let mean = gpu.upload(&case.mean, "mean").unwrap();
+    let variance = gpu.upload(&case.variance, "variance").unwrap();
     let mut recorder = gpu.recorder("update test");
     record_sampling_update(
         &mut recorder,
         &epsilon,
         &noise,
+        PixelStatistics {
+            mean: &mean,
+            variance: &variance,
+        },
         DenoiserInputs {
             images: &images,
             skip: &skip,
@@ -127,7 +163,9 @@ fn guided_update_matches_reference() {
     let schedule = NoiseSchedule::new(ScheduleKind::linear(), 500).unwrap();
     let (rows, columns) = (5, 43);
     let count = rows * columns;
-    for (index, step) in schedule.sampling_plan(25).unwrap().iter().enumerate() {
+    let (mean, variance, _, _) = statistics(columns, 8);
+    let plan = schedule.sampling_plan(25).unwrap();
+    for (index, step) in plan.iter().enumerate() {
         if index % 6 != 0 && index != 24 {
             continue;
         }
@@ -142,12 +180,15 @@ fn guided_update_matches_reference() {
                 samples,
                 epsilon: uniform_values(seed + 1, blocks * count, -2.0, 2.0),
                 noise: uniform_values(seed + 2, count, -3.0, 3.0),
+                mean: mean.clone(),
+                variance: variance.clone(),
             };
+            let next_alpha_bar = plan.get(index + 1).map(|next| next.alpha_bar);
             let update = GuidedUpdate {
                 step: *step,
                 guidance,
                 clip: (-1.0, 1.0),
-                next_skip: 0.37,
+                next_alpha_bar,
             };
             let (images, skip) = run_update(&case, &update);
 
@@ -172,7 +213,16 @@ fn guided_update_matches_reference() {
                 step.timestep
             );
             assert_close(&what, &images[..count], &expected, 2e-5);
-            let skip_expected: Vec<f64> = expected.iter().map(|x| 0.37 * x).collect();
+            let (a, b) = next_alpha_bar.map_or((0.0, 0.0), |ab| (ab.sqrt(), (1.0 - ab).sqrt()));
+            let skip_expected: Vec<f64> = expected
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| {
+                    let column = i % columns;
+                    let (m, v) = (f64::from(mean[column]), f64::from(variance[column]));
+                    gaussian_prediction(x, m, v, a, b)
+                })
+                .collect();
             assert_close(&what, &skip[..count], &skip_expected, 2e-5);
             if guidance.is_some() {
                 assert_eq!(images[..count], images[count..], "{what}: null half");
@@ -213,12 +263,14 @@ fn update_matches_diffusers_step() {
             samples: [sample.clone(), sample].concat(),
             epsilon: [values(case, "eps_cond"), values(case, "eps_null")].concat(),
             noise: values(case, "noise"),
+            mean: vec![0.0; 37],
+            variance: vec![1.0; 37],
         };
         let update = GuidedUpdate {
             step,
             guidance: Some(case["guidance"].as_f64().unwrap()),
             clip: (-1.0, 1.0),
-            next_skip: 0.0,
+            next_alpha_bar: None,
         };
         let (images, _) = run_update(&update_case, &update);
         let expected: Vec<f64> = values(case, "prev_sample")
@@ -242,13 +294,17 @@ fn update_rejects_short_buffers() {
         step: schedule.sampling_plan(10).unwrap()[0],
         guidance: Some(1.0),
         clip: (-1.0, 1.0),
-        next_skip: 0.0,
+        next_alpha_bar: None,
     };
     let mut recorder = gpu.recorder("short buffers");
     let error = record_sampling_update(
         &mut recorder,
         &small,
         &small,
+        PixelStatistics {
+            mean: &small,
+            variance: &small,
+        },
         DenoiserInputs {
             images: &small,
             skip: &small,

@@ -11,14 +11,18 @@
 //!   without bias; cond = time embedding + class embedding;
 //! - h = W_in x + b_in, then per residual block
 //!   h += W_2 SiLU(W_1 SiLU(h) + b_1 + W_c SiLU(cond) + b_c) + b_2;
-//! - eps = W_out SiLU(h) + b_out + c(t) x_t with c(t) = sqrt(1 - alpha_bar_t).
+//! - eps = W_out SiLU(h) + b_out + s(x_t, t), where the skip input
+//!   s = b (x_t - a m) / (a^2 v + b^2), a = sqrt(alpha_bar_t),
+//!   b = sqrt(1 - alpha_bar_t), is E[eps | x_t] for data with independent
+//!   Gaussian pixels of mean m and variance v (the training images' per-pixel
+//!   statistics, stored as frozen parameters `data.mean` and `data.variance`).
 //!
-//! The skip term c(t) x_t is the best linear noise prediction for data of
-//! unit variance (E[eps | x_t] = sqrt(1 - alpha_bar_t) x_t), so the MLP
-//! learns only the residual. Without it a network narrower than the image
-//! cannot pass the noise through its hidden layers: at large t, where
-//! x_t is nearly eps, the loss stays near 1 - H / pixels. The skip input is
-//! formed on the GPU by the noising and sampling kernels.
+//! The MLP learns only the residual of this Gaussian prediction. Without
+//! it, a network narrower than the image cannot pass the noise through its
+//! hidden layers: the loss stays near 1 - H / pixels at large t, where x_t is
+//! nearly eps, and the noise on constant pixels (MNIST's background) is
+//! never removed at small t. The noising and sampling kernels form the skip
+//! input on the GPU.
 //!
 //! Weights and biases start as PyTorch's `nn.Linear` default,
 //! U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
@@ -29,6 +33,8 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::{Activation, Graph, GraphBuilder, Init, Loss, ParamId, ParameterStore, TensorId};
 use crate::random::PhiloxStream;
+
+use super::kernels::PixelStatistics;
 
 /// Sizes of the denoiser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +128,8 @@ struct Parameters {
     input: (ParamId, ParamId),
     blocks: Vec<Block>,
     output: (ParamId, ParamId),
+    pixel_mean: ParamId,
+    pixel_variance: ParamId,
 }
 
 /// The tensors of a built denoiser graph.
@@ -205,6 +213,10 @@ impl Denoiser {
             });
         }
         let output = dense(&mut store, "output", d, h, true)?;
+        // Mean 0 and variance 1 until the training data sets them: the skip
+        // input is then sqrt(1 - alpha_bar_t) x_t.
+        let pixel_mean = store.add(gpu, "data.mean", 1, d, &vec![0.0; d], false)?;
+        let pixel_variance = store.add(gpu, "data.variance", 1, d, &vec![1.0; d], false)?;
         Ok(Self {
             config,
             store,
@@ -215,6 +227,8 @@ impl Denoiser {
                 input,
                 blocks,
                 output,
+                pixel_mean,
+                pixel_variance,
             },
         })
     }
@@ -304,9 +318,55 @@ impl Denoiser {
             .collect()
     }
 
-    /// The skip coefficient c(t) = sqrt(1 - alpha_bar_t).
-    pub fn skip_coefficient(alpha_bar: f64) -> f64 {
-        (1.0 - alpha_bar).sqrt()
+    /// The per-pixel statistics of the skip input, on the GPU.
+    pub fn pixel_statistics(&self) -> PixelStatistics<'_> {
+        PixelStatistics {
+            mean: self.store.value(self.parameters.pixel_mean).buffer(),
+            variance: self.store.value(self.parameters.pixel_variance).buffer(),
+        }
+    }
+
+    /// Sets the per-pixel mean and variance of the skip input.
+    pub fn set_pixel_statistics(
+        &mut self,
+        gpu: &Gpu,
+        mean: &[f32],
+        variance: &[f32],
+    ) -> Result<()> {
+        if let Some(&v) = variance.iter().find(|v| !(**v >= 0.0)) {
+            return Err(Error::InvalidArgument {
+                name: "pixel variance",
+                value: v.to_string(),
+                expected: "finite variances >= 0".to_string(),
+            });
+        }
+        self.store.write(gpu, self.parameters.pixel_mean, mean)?;
+        self.store
+            .write(gpu, self.parameters.pixel_variance, variance)
+    }
+
+    /// Sets the skip input's statistics to the per-pixel mean and variance
+    /// (1 / n) of `images` (n x pixels, in the model's [-1, 1] range),
+    /// accumulated in float64.
+    pub fn fit_pixel_statistics(&mut self, gpu: &Gpu, images: &[f32]) -> Result<()> {
+        let pixels = self.config.pixels;
+        let count = crate::generative::check_points(images, pixels, 1, "images")?;
+        let mut sums = vec![0.0f64; pixels];
+        let mut squares = vec![0.0f64; pixels];
+        for image in images.chunks(pixels) {
+            for (j, &value) in image.iter().enumerate() {
+                sums[j] += f64::from(value);
+                squares[j] += f64::from(value) * f64::from(value);
+            }
+        }
+        let mean: Vec<f64> = sums.iter().map(|s| s / count as f64).collect();
+        let variance: Vec<f32> = squares
+            .iter()
+            .zip(&mean)
+            .map(|(q, m)| (q / count as f64 - m * m).max(0.0) as f32)
+            .collect();
+        let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+        self.set_pixel_statistics(gpu, &mean, &variance)
     }
 
     /// The one-hot row of `label` (the null label is `classes`).

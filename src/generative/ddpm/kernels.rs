@@ -24,8 +24,9 @@ struct DdpmParams {
     sigma: f32,
     clip_low: f32,
     clip_high: f32,
-    next_skip: f32,
-    padding1: [f32; 3],
+    next_sqrt_alpha_bar: f32,
+    next_sqrt_one_minus_alpha_bar: f32,
+    padding1: [f32; 2],
 }
 
 fn check_len(what: &'static str, buffer: &GpuBuffer<f32>, needed: usize) -> Result<()> {
@@ -43,23 +44,46 @@ fn check_len(what: &'static str, buffer: &GpuBuffer<f32>, needed: usize) -> Resu
 }
 
 /// The output buffers of a noising or sampling kernel: the images x_t that
-/// the denoiser reads and its skip input c(t) x_t.
+/// the denoiser reads and its skip input (see [`PixelStatistics`]).
 #[derive(Debug, Clone, Copy)]
 pub struct DenoiserInputs<'a> {
     /// x_t.
     pub images: &'a GpuBuffer<f32>,
-    /// c(t) x_t.
+    /// The Gaussian noise prediction b (x_t - a m) / (a^2 v + b^2).
     pub skip: &'a GpuBuffer<f32>,
 }
 
-/// Records x_t = c[3r] x_0 + c[3r + 1] eps and skip = c[3r + 2] x_t for every
-/// row r of a rows x columns batch, with `coefficients` holding
-/// (sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t), skip coefficient) per row.
+/// Per-pixel mean m and variance v of the training images (in the model's
+/// [-1, 1] range), which define the skip input
+/// E[eps | x_t] = b (x_t - a m) / (a^2 v + b^2) with a = sqrt(alpha_bar_t)
+/// and b = sqrt(1 - alpha_bar_t), the noise prediction of a Gaussian with
+/// independent pixels.
+#[derive(Debug, Clone, Copy)]
+pub struct PixelStatistics<'a> {
+    /// m, one value per pixel.
+    pub mean: &'a GpuBuffer<f32>,
+    /// v, one value per pixel.
+    pub variance: &'a GpuBuffer<f32>,
+}
+
+impl PixelStatistics<'_> {
+    fn check(&self, what: &'static str, columns: usize) -> Result<()> {
+        check_len(what, self.mean, columns)?;
+        check_len(what, self.variance, columns)
+    }
+}
+
+/// Records x_t = c[4r] x_0 + c[4r + 1] eps for every row r of a
+/// rows x columns batch, with `coefficients` holding (sqrt(alpha_bar_t),
+/// sqrt(1 - alpha_bar_t)) of the noising and then (a, b) of the skip
+/// input per row.
+#[allow(clippy::too_many_arguments)]
 pub fn record_noising(
     recorder: &mut Recorder,
     clean: &GpuBuffer<f32>,
     noise: &GpuBuffer<f32>,
     coefficients: &GpuBuffer<f32>,
+    statistics: PixelStatistics,
     outputs: DenoiserInputs,
     rows: usize,
     columns: usize,
@@ -69,7 +93,8 @@ pub fn record_noising(
     check_len("ddpm noising", noise, count)?;
     check_len("ddpm noising", outputs.images, count)?;
     check_len("ddpm noising", outputs.skip, count)?;
-    check_len("ddpm noising", coefficients, 3 * rows)?;
+    check_len("ddpm noising", coefficients, 4 * rows)?;
+    statistics.check("ddpm noising", columns)?;
     let params = DdpmParams {
         rows: rows as u32,
         columns: columns as u32,
@@ -88,6 +113,8 @@ pub fn record_noising(
             (3, outputs.images.raw()),
             (4, outputs.skip.raw()),
             (5, &uniform),
+            (6, statistics.mean.raw()),
+            (7, statistics.variance.raw()),
         ],
         grid,
         "ddpm_noising",
@@ -103,20 +130,23 @@ pub struct GuidedUpdate {
     pub guidance: Option<f64>,
     /// Range the predicted clean image is clipped to.
     pub clip: (f32, f32),
-    /// Skip coefficient c(t) of the output's timestep (0 after the last step).
-    pub next_skip: f64,
+    /// alpha_bar of the output's timestep, for its skip input (None after
+    /// the last step: the skip input is then 0).
+    pub next_alpha_bar: Option<f64>,
 }
 
 /// Records one ancestral sampling step on `rows` images of `columns`
 /// values. `samples.images` holds x_t and receives x_prev, and
-/// `samples.skip` receives `next_skip` x_prev. With guidance, `epsilon` and
+/// `samples.skip` the skip input of x_prev. With guidance, `epsilon` and
 /// the samples have 2 rows blocks (labelled, then null label) and both
 /// halves receive the result; `noise` holds rows x columns standard normal
 /// values.
+#[allow(clippy::too_many_arguments)]
 pub fn record_sampling_update(
     recorder: &mut Recorder,
     epsilon: &GpuBuffer<f32>,
     noise: &GpuBuffer<f32>,
+    statistics: PixelStatistics,
     samples: DenoiserInputs,
     rows: usize,
     columns: usize,
@@ -128,6 +158,7 @@ pub fn record_sampling_update(
     check_len("ddpm sampling update", samples.images, blocks * count)?;
     check_len("ddpm sampling update", samples.skip, blocks * count)?;
     check_len("ddpm sampling update", noise, count)?;
+    statistics.check("ddpm sampling update", columns)?;
     let step = &update.step;
     let params = DdpmParams {
         rows: rows as u32,
@@ -142,8 +173,10 @@ pub fn record_sampling_update(
         sigma: step.sigma as f32,
         clip_low: update.clip.0,
         clip_high: update.clip.1,
-        next_skip: update.next_skip as f32,
-        padding1: [0.0; 3],
+        next_sqrt_alpha_bar: update.next_alpha_bar.map_or(0.0, f64::sqrt) as f32,
+        next_sqrt_one_minus_alpha_bar: update.next_alpha_bar.map_or(0.0, |a| (1.0 - a).sqrt())
+            as f32,
+        padding1: [0.0; 2],
     };
     let gpu = recorder.gpu();
     let kernel = gpu.kernel(&shaders::DDPM, "ddpm_update", &[])?;
@@ -157,6 +190,8 @@ pub fn record_sampling_update(
             (3, samples.images.raw()),
             (4, samples.skip.raw()),
             (5, &uniform),
+            (6, statistics.mean.raw()),
+            (7, statistics.variance.raw()),
         ],
         grid,
         "ddpm_update",

@@ -111,8 +111,11 @@ pub fn sample_images(
     // that the skip input is formed with it; both halves get the same z.
     let zeros = gpu.create_buffer::<f32>(rows * pixels, "zero images")?;
     let initial_noise = gpu.create_buffer::<f32>(rows * pixels, "initial noise")?;
-    let first_skip = Denoiser::skip_coefficient(plan[0].alpha_bar) as f32;
-    let initial_coefficients: Vec<f32> = (0..rows).flat_map(|_| [0.0, 1.0, first_skip]).collect();
+    let (a, b) = (
+        plan[0].alpha_bar.sqrt() as f32,
+        (1.0 - plan[0].alpha_bar).sqrt() as f32,
+    );
+    let initial_coefficients: Vec<f32> = (0..rows).flat_map(|_| [0.0, 1.0, a, b]).collect();
     let initial_coefficients = gpu.upload(&initial_coefficients, "initial noising coefficients")?;
     let stream = PhiloxStream::new(config.seed, SAMPLING_STREAM);
     let stride = block_aligned(batch * pixels) as u64;
@@ -150,6 +153,7 @@ pub fn sample_images(
             &zeros,
             &initial_noise,
             &initial_coefficients,
+            denoiser.pixel_statistics(),
             inputs,
             rows,
             pixels,
@@ -164,20 +168,17 @@ pub fn sample_images(
             graph.record_forward(&mut recorder, denoiser.store())?;
             let offset = first_offset + (index as u64 + 1) * stride;
             fill_normal(&mut recorder, &noise, stream, offset)?;
-            let next_skip = match plan.get(index + 1) {
-                Some(next) => Denoiser::skip_coefficient(next.alpha_bar),
-                None => 0.0,
-            };
             let update = GuidedUpdate {
                 step: *step,
                 guidance,
                 clip: (-1.0, 1.0),
-                next_skip,
+                next_alpha_bar: plan.get(index + 1).map(|next| next.alpha_bar),
             };
             record_sampling_update(
                 &mut recorder,
                 epsilon,
                 &noise,
+                denoiser.pixel_statistics(),
                 inputs,
                 batch,
                 pixels,

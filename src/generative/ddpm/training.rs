@@ -134,7 +134,7 @@ impl DenoiserTrainer {
             graph: denoiser.build_graph(gpu, batch_size, true)?,
             optimizer: Optimizer::new(optimizer)?,
             clean: gpu.create_buffer(batch_size * pixels, "clean images")?,
-            coefficients: gpu.create_buffer(batch_size * 3, "noising coefficients")?,
+            coefficients: gpu.create_buffer(batch_size * 4, "noising coefficients")?,
             noise,
             steps: 0,
             alpha_bars: schedule.alpha_bars().to_vec(),
@@ -205,7 +205,7 @@ impl DenoiserTrainer {
         let frequencies = denoiser.config().time_frequencies;
         let classes = denoiser.config().classes + 1;
         let mut clean = Vec::with_capacity(batches.len() * rows * pixels);
-        let mut coefficients = Vec::with_capacity(batches.len() * rows * 3);
+        let mut coefficients = Vec::with_capacity(batches.len() * rows * 4);
         let mut phases = Vec::with_capacity(batches.len() * rows * frequencies);
         let mut one_hot = Vec::with_capacity(batches.len() * rows * classes);
         for batch in batches {
@@ -213,9 +213,8 @@ impl DenoiserTrainer {
             clean.extend_from_slice(batch.images);
             for (&t, &label) in batch.timesteps.iter().zip(batch.labels) {
                 let alpha_bar = self.alpha_bars[t];
-                coefficients.push(alpha_bar.sqrt() as f32);
-                coefficients.push((1.0 - alpha_bar).sqrt() as f32);
-                coefficients.push(Denoiser::skip_coefficient(alpha_bar) as f32);
+                let (a, b) = (alpha_bar.sqrt() as f32, (1.0 - alpha_bar).sqrt() as f32);
+                coefficients.extend_from_slice(&[a, b, a, b]);
                 phases.extend(denoiser.phases(t));
                 one_hot.extend(denoiser.one_hot(label)?);
             }
@@ -239,10 +238,10 @@ impl DenoiserTrainer {
             recorder.copy(&clean, index * rows * pixels, &self.clean, 0, rows * pixels)?;
             recorder.copy(
                 &coefficients,
-                index * rows * 3,
+                index * rows * 4,
                 &self.coefficients,
                 0,
-                rows * 3,
+                rows * 4,
             )?;
             let phases_input = graph.value(self.graph.phases).buffer();
             recorder.copy(
@@ -267,6 +266,7 @@ impl DenoiserTrainer {
                 &self.clean,
                 target,
                 &self.coefficients,
+                denoiser.pixel_statistics(),
                 inputs,
                 rows,
                 pixels,
@@ -289,7 +289,8 @@ impl DenoiserTrainer {
 }
 
 /// Trains `denoiser` on `images` (n x pixels, values in [0, 1], mapped to
-/// [-1, 1]) with class `labels`. Each step draws `batch_size` images
+/// [-1, 1]) with class `labels`, after setting its skip input's per-pixel
+/// statistics to those of the mapped images. Each step draws `batch_size` images
 /// uniformly with replacement, a timestep per image and the label dropout
 /// from Philox stream (seed, batch stream), so a run is reproducible.
 /// `progress` receives (steps done, mean loss of the last submission).
@@ -321,6 +322,10 @@ pub fn train_denoiser(
             expected: format!("a class below {}", denoiser.config().classes),
         });
     }
+
+    let scaled: Vec<f32> = images.iter().map(|&value| 2.0 * value - 1.0).collect();
+    denoiser.fit_pixel_statistics(gpu, &scaled)?;
+    drop(scaled);
 
     let optimizer = OptimizerConfig {
         learning_rate: config.learning_rate,
