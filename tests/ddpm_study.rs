@@ -25,10 +25,11 @@ fn scratch_directory(name: &str) -> PathBuf {
 }
 
 /// Regression guard. With lambda = 0.25 (w = 3), 160 Adam steps of 64
-/// images at learning rate 3e-3 and 20 sampling steps, 54.5% of 200
-/// samples were classified as their conditioning label on lavapipe (the
-/// classifier reaches 88% on held-out digits after 2 epochs). Chance is
-/// 10%, and 30% lies 6.7 binomial standard deviations above it.
+/// images at learning rate 3e-3 and 20 sampling steps, 80% of 200 samples
+/// were classified as their conditioning label on lavapipe (the classifier
+/// reaches 88% on held-out digits after 2 epochs). Chance is 10%; the
+/// threshold of 50% lies 19 binomial standard deviations above it and
+/// leaves room for other adapters' rounding.
 #[test]
 fn samples_match_their_labels() {
     let gpu = gpu();
@@ -91,7 +92,7 @@ fn samples_match_their_labels() {
     let accuracy = classifier.accuracy(gpu, &images, &labels).unwrap();
     eprintln!("samples classified as their label: {accuracy}");
     assert!(
-        accuracy >= 0.3,
+        accuracy >= 0.5,
         "only {accuracy} of the samples are classified as their label (chance 0.1)"
     );
 }
