@@ -152,8 +152,9 @@ fn reference_loss(weights: &Weights, batch: &Batch, schedule: &NoiseSchedule) ->
             })
             .collect();
         let prediction = reference_denoiser(weights, &x_t, t, label, alpha_bar);
-        for j in 0..d {
-            total += (prediction[j] - f64::from(batch.noise[row * d + j])).powi(2);
+        let noise = &batch.noise[row * d..(row + 1) * d];
+        for (predicted, &target) in prediction.iter().zip(noise) {
+            total += (predicted - f64::from(target)).powi(2);
         }
     }
     total / (batch.labels.len() * d) as f64
@@ -248,7 +249,7 @@ fn training_step_matches_reference() {
     }
 }
 
-/// The whole sampling chain in float64 with the documented noise layout.
+/// Runs the whole sampling chain in float64 with the documented noise layout.
 fn reference_samples(
     weights: &Weights,
     schedule: &NoiseSchedule,

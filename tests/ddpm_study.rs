@@ -97,7 +97,7 @@ fn samples_match_their_labels() {
     );
 }
 
-/// A study small enough to run three generations in seconds.
+/// Returns a study small enough to run three generations in seconds.
 fn tiny_config() -> DdpmStudyConfig {
     let mut config = DdpmStudyConfig::quick();
     config.family = LoopFamily::Augment(SyntheticSource::AllModels);

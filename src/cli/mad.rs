@@ -139,7 +139,7 @@ impl MadArgs {
         }
     }
 
-    /// The one lambda of a Gaussian or mixture loop.
+    /// Returns the one lambda of a Gaussian or mixture loop.
     fn single_lambda(&self) -> Result<f64> {
         match self.lambdas.as_slice() {
             [lambda] => Ok(*lambda),

@@ -22,8 +22,8 @@
 //!    samples' conditioning labels.
 //!
 //! Every draw of generation g comes from Philox streams keyed by the seed,
-//! g and the draw's purpose, not by lambda, so generation 1 is the same for
-//! every lambda (it is trained once and copied) and a stopped study resumes
+//! g and the draw's purpose, not by lambda. So generation 1 is the same for
+//! every lambda (it is trained once and copied), and a stopped study resumes
 //! from its last finished generation with the same results as an
 //! uninterrupted run on the same adapter.
 
@@ -163,7 +163,7 @@ pub fn run(
 }
 
 /// Continues the study in `out` from its last finished generation (or
-/// starts it when `out` holds none). The settings must equal the stored
+/// starts it when `out` contains none). The settings must equal the stored
 /// ones except for the number of generations.
 pub fn resume(
     gpu: &Gpu,
@@ -174,7 +174,8 @@ pub fn resume(
     run_study(gpu, config, out, true, progress)
 }
 
-/// A seed for the draws of `purpose` in `generation` (0 for study-wide draws).
+/// Derives the seed of the draws of `purpose` in `generation` (0 for
+/// study-wide draws).
 fn derived_seed(seed: u64, generation: usize, purpose: u64) -> u64 {
     let words = PhiloxStream::new(seed, 0x6d61_6464).block(((generation as u64) << 8) | purpose);
     u64::from(words[0]) | (u64::from(words[1]) << 32)

@@ -66,7 +66,7 @@ enum ScheduleArg {
 }
 
 impl DdpmArgs {
-    /// Whether any DDPM-only option was given.
+    /// Returns whether any DDPM-only option was given.
     pub(super) fn is_set(&self) -> bool {
         self.dataset.is_some()
             || self.resume
@@ -83,7 +83,8 @@ impl DdpmArgs {
     }
 }
 
-/// The study settings: the quick preset, overridden by the options given.
+/// Builds the study settings: the quick preset, overridden by the options
+/// given.
 fn study_config(args: &MadArgs) -> Result<DdpmStudyConfig> {
     if args.real != "normal:2" {
         bail!("--real applies to the Gaussian and mixture models; use --dataset mnist or mnist:DIR with --model ddpm");

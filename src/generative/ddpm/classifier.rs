@@ -319,7 +319,7 @@ impl FeatureNetwork {
     }
 }
 
-/// A Philox-driven Fisher-Yates permutation of 0 .. count.
+/// Shuffles 0 .. count by Fisher-Yates with Philox draws.
 pub(crate) fn permutation(count: usize, stream: PhiloxStream) -> Vec<usize> {
     let mut order: Vec<usize> = (0..count).collect();
     let bits = stream.bits(0, count);

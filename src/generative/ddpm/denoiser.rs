@@ -19,10 +19,10 @@
 //!
 //! The MLP learns only the residual of this Gaussian prediction. Without
 //! it, a network narrower than the image cannot pass the noise through its
-//! hidden layers: the loss stays near 1 - H / pixels at large t, where x_t is
-//! nearly eps, and the noise on constant pixels (MNIST's background) is
-//! never removed at small t. The noising and sampling kernels form the skip
-//! input on the GPU.
+//! hidden layers. The loss then stays near 1 - H / pixels at large t, where
+//! x_t is nearly eps, and the noise on constant pixels (MNIST's background)
+//! is never removed at small t. The noising and sampling kernels form the
+//! skip input on the GPU.
 //!
 //! Weights and biases start as PyTorch's `nn.Linear` default,
 //! U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
@@ -53,7 +53,7 @@ pub struct DenoiserConfig {
 }
 
 impl DenoiserConfig {
-    /// The MNIST denoiser with the given width and blocks and 32 time
+    /// Returns the MNIST sizes with the given width and blocks and 32 time
     /// frequencies.
     pub fn mnist(width: usize, blocks: usize) -> Self {
         Self {
@@ -86,7 +86,7 @@ impl DenoiserConfig {
         Ok(())
     }
 
-    /// The index of the null label (classifier-free guidance's
+    /// Returns the index of the null label (classifier-free guidance's
     /// unconditional input).
     pub fn null_label(&self) -> u32 {
         self.classes as u32
@@ -142,7 +142,7 @@ pub struct DenoiserGraph {
     pub phases: TensorId,
     /// Input: one-hot labels, rows x (classes + 1).
     pub labels: TensorId,
-    /// Input: the skip term c(t) x_t, rows x pixels.
+    /// Input: the Gaussian noise prediction (the skip input), rows x pixels.
     pub skip: TensorId,
     /// Output: predicted noise, rows x pixels.
     pub output: TensorId,
@@ -243,7 +243,7 @@ impl Denoiser {
         &self.store
     }
 
-    /// The weights, for the optimiser.
+    /// Returns the weights for the optimiser to update.
     pub fn store_mut(&mut self) -> &mut ParameterStore {
         &mut self.store
     }
@@ -309,7 +309,7 @@ impl Denoiser {
         })
     }
 
-    /// The time phases t f_k of one image at timestep t.
+    /// Returns the time phases t f_k of one image at timestep t.
     pub fn phases(&self, timestep: usize) -> Vec<f32> {
         self.config
             .frequencies()
@@ -318,7 +318,7 @@ impl Denoiser {
             .collect()
     }
 
-    /// The per-pixel statistics of the skip input, on the GPU.
+    /// Returns the per-pixel statistics of the skip input, on the GPU.
     pub fn pixel_statistics(&self) -> PixelStatistics<'_> {
         PixelStatistics {
             mean: self.store.value(self.parameters.pixel_mean).buffer(),
@@ -333,11 +333,18 @@ impl Denoiser {
         mean: &[f32],
         variance: &[f32],
     ) -> Result<()> {
-        if let Some(&v) = variance.iter().find(|v| !(**v >= 0.0)) {
+        if let Some(&v) = variance.iter().find(|v| !v.is_finite() || **v < 0.0) {
             return Err(Error::InvalidArgument {
                 name: "pixel variance",
                 value: v.to_string(),
                 expected: "finite variances >= 0".to_string(),
+            });
+        }
+        if let Some(&m) = mean.iter().find(|m| !m.is_finite()) {
+            return Err(Error::InvalidArgument {
+                name: "pixel mean",
+                value: m.to_string(),
+                expected: "finite means".to_string(),
             });
         }
         self.store.write(gpu, self.parameters.pixel_mean, mean)?;
@@ -369,7 +376,7 @@ impl Denoiser {
         self.set_pixel_statistics(gpu, &mean, &variance)
     }
 
-    /// The one-hot row of `label` (the null label is `classes`).
+    /// Returns the one-hot row of `label` (the null label is `classes`).
     pub fn one_hot(&self, label: u32) -> Result<Vec<f32>> {
         if label > self.config.null_label() {
             return Err(Error::InvalidArgument {

@@ -136,7 +136,7 @@ pub struct GuidedUpdate {
 }
 
 /// Records one ancestral sampling step on `rows` images of `columns`
-/// values. `samples.images` holds x_t and receives x_prev, and
+/// values. `samples.images` contains x_t and receives x_prev, and
 /// `samples.skip` the skip input of x_prev. With guidance, `epsilon` and
 /// the samples have 2 rows blocks (labelled, then null label) and both
 /// halves receive the result; `noise` holds rows x columns standard normal

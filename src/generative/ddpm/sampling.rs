@@ -67,8 +67,9 @@ impl SamplingConfig {
 }
 
 /// Draws one image per entry of `labels` (classes 0 .. C - 1) and returns
-/// them row-major, n x pixels, with values in [0, 1] (the model's [-1, 1]
-/// range mapped back; the last step clips the predicted clean image to it).
+/// them row-major, n x pixels, with values in [0, 1]. The last step clips
+/// the predicted clean image to the model's range [-1, 1], which is then
+/// mapped back to [0, 1].
 pub fn sample_images(
     gpu: &Gpu,
     denoiser: &Denoiser,

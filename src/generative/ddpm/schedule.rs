@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 /// to avoid the singularity at t = T).
 pub const COSINE_MAX_BETA: f64 = 0.999;
 
-/// Which noise schedule to use.
+/// Kind of noise schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum ScheduleKind {
@@ -47,7 +47,7 @@ pub enum ScheduleKind {
 }
 
 impl ScheduleKind {
-    /// The linear schedule of Ho et al.: beta from 1e-4 to 0.02.
+    /// Returns the linear schedule of Ho et al.: beta from 1e-4 to 0.02.
     pub fn linear() -> Self {
         ScheduleKind::Linear {
             beta_start: 1e-4,
@@ -55,7 +55,7 @@ impl ScheduleKind {
         }
     }
 
-    /// The cosine schedule with s = 0.008.
+    /// Returns the cosine schedule with s = 0.008.
     pub fn cosine() -> Self {
         ScheduleKind::Cosine { offset: 0.008 }
     }
@@ -74,7 +74,7 @@ impl ScheduleKind {
     }
 }
 
-/// The cosine schedule's f(u) = cos^2((u + s) / (1 + s) pi / 2).
+/// Evaluates the cosine schedule's f(u) = cos^2((u + s) / (1 + s) pi / 2).
 pub fn cosine_alpha_bar_function(u: f64, offset: f64) -> f64 {
     ((u + offset) / (1.0 + offset) * std::f64::consts::FRAC_PI_2)
         .cos()
@@ -172,7 +172,7 @@ impl NoiseSchedule {
         })
     }
 
-    /// The schedule's kind.
+    /// Returns the schedule's kind.
     pub fn kind(&self) -> ScheduleKind {
         self.kind
     }
@@ -197,7 +197,7 @@ impl NoiseSchedule {
         &self.alpha_bars
     }
 
-    /// The timesteps that sampling with `sampling_steps` steps visits, from
+    /// Returns the timesteps that sampling with `sampling_steps` steps visits, from
     /// the noisiest: i floor(T / S) for i = S - 1 down to 0.
     pub fn sampling_timesteps(&self, sampling_steps: usize) -> Result<Vec<usize>> {
         let steps = self.steps();
@@ -212,7 +212,7 @@ impl NoiseSchedule {
         Ok((0..sampling_steps).rev().map(|i| i * stride).collect())
     }
 
-    /// The coefficients of every step of ancestral sampling with
+    /// Computes the coefficients of every step of ancestral sampling with
     /// `sampling_steps` steps (T for the full chain).
     pub fn sampling_plan(&self, sampling_steps: usize) -> Result<Vec<SamplingStep>> {
         let timesteps = self.sampling_timesteps(sampling_steps)?;

@@ -6,7 +6,7 @@
 //! label is replaced by the null label with probability `label_dropout`.
 //!
 //! The noise is drawn on the GPU (Philox) and the noisy batch is formed
-//! there; the host sends only the clean images, labels and timesteps, for
+//! there. The host sends only the clean images, labels and timesteps, for
 //! many steps per submission.
 
 use std::time::Instant;
@@ -141,7 +141,7 @@ impl DenoiserTrainer {
         })
     }
 
-    /// The training graph (its inputs hold the last batch after a step).
+    /// Returns the training graph (its inputs contain the last batch after a step).
     pub fn graph(&self) -> &DenoiserGraph {
         &self.graph
     }

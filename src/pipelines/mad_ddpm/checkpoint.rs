@@ -1,7 +1,7 @@
 //! Per-generation checkpoints of a DDPM loop study and the study file that
 //! a resumed run must match.
 //!
-//! `LAMBDA_DIR/generation-NNN/` holds `model/` (the denoiser's weights),
+//! `LAMBDA_DIR/generation-NNN/` contains `model/` (the denoiser's weights),
 //! `samples.npy` (images x 784, values in [0, 1]), `labels.npy` (their
 //! conditioning labels as float32), `metrics.json`, `grid.png` and, written
 //! last, `state.json`. A generation counts as finished only when its
@@ -42,17 +42,17 @@ pub(super) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("plain data serialises to JSON")
 }
 
-/// The directory of one lambda's loop.
+/// Returns the directory of one lambda's loop.
 pub(super) fn lambda_directory(out: &Path, lambda: f64) -> PathBuf {
     out.join(format!("lambda-{lambda}"))
 }
 
-/// The directory of one generation.
+/// Returns the directory of one generation.
 pub(super) fn generation_directory(lambda_directory: &Path, generation: usize) -> PathBuf {
     lambda_directory.join(format!("generation-{generation:03}"))
 }
 
-/// Whether a generation finished (its `state.json` exists).
+/// Returns whether a generation finished (its `state.json` exists).
 pub(super) fn is_finished(directory: &Path) -> bool {
     directory.join(STATE_FILE).is_file()
 }
@@ -129,8 +129,8 @@ pub(super) fn load_metrics(directory: &Path) -> Result<DdpmGenerationMetrics> {
     })
 }
 
-/// The study settings as stored, without the number of generations (a
-/// resumed study may run longer).
+/// Returns the study settings as stored, without the number of
+/// generations (a resumed study may run longer).
 fn comparable(config: &DdpmStudyConfig) -> serde_json::Value {
     let mut value = serde_json::to_value(config).expect("plain data serialises to JSON");
     if let Some(object) = value.as_object_mut() {
@@ -141,7 +141,7 @@ fn comparable(config: &DdpmStudyConfig) -> serde_json::Value {
 
 /// Writes the study file of a new run, or checks that a resumed run has
 /// the settings of the stored one. A new run refuses a directory that
-/// already holds a study.
+/// already contains a study.
 pub(super) fn prepare_directory(out: &Path, config: &DdpmStudyConfig, resume: bool) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
     let path = out.join(STUDY_FILE);

@@ -9,7 +9,7 @@ use crate::generative::ddpm::{ClassifierConfig, DenoiserConfig, ScheduleKind, Tr
 use crate::generative::{check_lambda, LoopFamily};
 use crate::metrics::MAX_K;
 
-/// Where the MNIST images come from.
+/// Source of the MNIST images.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MnistSource {
@@ -56,7 +56,7 @@ pub struct StudyTraining {
 }
 
 impl StudyTraining {
-    /// The training settings with a given seed.
+    /// Returns the training settings with a given seed.
     pub fn with_seed(&self, seed: u64) -> TrainingConfig {
         TrainingConfig {
             steps: self.steps,
@@ -117,7 +117,7 @@ pub struct DdpmStudyConfig {
 }
 
 impl DdpmStudyConfig {
-    /// A small fully synthetic study on the bundled subset (lambda = 1,
+    /// Returns a small fully synthetic study on the bundled subset (lambda = 1,
     /// three generations) that takes a few minutes on a software adapter.
     pub fn quick() -> Self {
         Self {
@@ -157,7 +157,7 @@ impl DdpmStudyConfig {
         }
     }
 
-    /// The sizes of the original MNIST experiment (T = 500, 60000 images
+    /// Returns the sizes of the original MNIST experiment (T = 500, 60000 images
     /// per generation, lambda in {1, 0.8, 0.66, 0.5}, 20 generations) on
     /// the IDX files in `dir`. The denoiser is this crate's residual MLP,
     /// not the original U-Net; it needs a hardware GPU.
