@@ -79,9 +79,8 @@ fn bench_denoiser(criterion: &mut Criterion) {
     let sample_labels = balanced_labels(BATCH, 10);
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("sampling_width256_128images_10steps_guided", |bencher| {
-        bencher.iter(|| {
-            sample_images(&gpu, &denoiser, &schedule, &sample_labels, &sampling).unwrap()
-        });
+        bencher
+            .iter(|| sample_images(&gpu, &denoiser, &schedule, &sample_labels, &sampling).unwrap());
     });
     group.finish();
 }
