@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::{
-    Activation, Graph, GraphBuilder, Init, Loss, Optimizer, OptimizerConfig, ParamId,
-    ParameterStore, TensorId,
+    Activation, Graph, GraphBuilder, Loss, Optimizer, OptimizerConfig, ParamId, ParameterStore,
+    TensorId,
 };
 use crate::random::PhiloxStream;
+
+use super::denoiser::add_linear;
 
 /// Rows of one inference pass over images.
 const INFERENCE_ROWS: usize = 500;
@@ -103,29 +105,10 @@ impl FeatureNetwork {
         ];
         let mut layers = Vec::new();
         for (index, (name, out, fan_in)) in shapes.into_iter().enumerate() {
-            let init = Init::linear_default(fan_in);
             let stream = 2 * index as u64;
-            let weight = store.add_random(
-                gpu,
-                &format!("{name}.weight"),
-                out,
-                fan_in,
-                init,
-                1.0,
-                PhiloxStream::new(seed, stream),
-                true,
-            )?;
-            let bias = store.add_random(
-                gpu,
-                &format!("{name}.bias"),
-                1,
-                out,
-                init,
-                1.0,
-                PhiloxStream::new(seed, stream + 1),
-                true,
-            )?;
-            layers.push((weight, bias));
+            let (weight, bias) =
+                add_linear(gpu, &mut store, name, (out, fan_in), true, seed, stream)?;
+            layers.push((weight, bias.expect("requested a bias")));
         }
         Ok(Self {
             config,

@@ -111,6 +111,47 @@ impl DenoiserConfig {
     }
 }
 
+/// Adds a dense layer's weight (out x fan_in) and, with `bias`, its bias
+/// (1 x out), drawn from PyTorch's `nn.Linear` default with Philox streams
+/// `stream` (weight) and `stream + 1` (bias) of `seed`.
+pub(crate) fn add_linear(
+    gpu: &Gpu,
+    store: &mut ParameterStore,
+    name: &str,
+    (out, fan_in): (usize, usize),
+    bias: bool,
+    seed: u64,
+    stream: u64,
+) -> Result<(ParamId, Option<ParamId>)> {
+    let init = Init::linear_default(fan_in);
+    let weight = store.add_random(
+        gpu,
+        &format!("{name}.weight"),
+        out,
+        fan_in,
+        init,
+        1.0,
+        PhiloxStream::new(seed, stream),
+        true,
+    )?;
+    let bias = if bias {
+        let stream = PhiloxStream::new(seed, stream + 1);
+        Some(store.add_random(
+            gpu,
+            &format!("{name}.bias"),
+            1,
+            out,
+            init,
+            1.0,
+            stream,
+            true,
+        )?)
+    } else {
+        None
+    };
+    Ok((weight, bias))
+}
+
 /// The parameters of one residual block.
 #[derive(Debug, Clone, Copy)]
 struct Block {
@@ -171,33 +212,9 @@ impl Denoiser {
                          fan_in: usize,
                          bias: bool|
          -> Result<(ParamId, ParamId)> {
-            let init = Init::linear_default(fan_in);
             stream += 2;
-            let weight = store.add_random(
-                gpu,
-                &format!("{name}.weight"),
-                out,
-                fan_in,
-                init,
-                1.0,
-                PhiloxStream::new(seed, stream),
-                true,
-            )?;
-            let bias = if bias {
-                store.add_random(
-                    gpu,
-                    &format!("{name}.bias"),
-                    1,
-                    out,
-                    init,
-                    1.0,
-                    PhiloxStream::new(seed, stream + 1),
-                    true,
-                )?
-            } else {
-                weight
-            };
-            Ok((weight, bias))
+            let (weight, bias) = add_linear(gpu, store, name, (out, fan_in), bias, seed, stream)?;
+            Ok((weight, bias.unwrap_or(weight)))
         };
         let (h, d) = (config.width, config.pixels);
         let time_first = dense(&mut store, "time1", h, 2 * config.time_frequencies, true)?;
