@@ -24,35 +24,35 @@ pub struct DdpmArgs {
     /// settings must match the stored ones, except --generations).
     #[arg(long)]
     resume: bool,
-    /// Diffusion steps T (2 to 100000).
+    /// Diffusion steps T (default 500; 2 to 100000).
     #[arg(long)]
     diffusion_steps: Option<usize>,
-    /// Noise schedule.
+    /// Noise schedule (default linear).
     #[arg(long, value_enum)]
     schedule: Option<ScheduleArg>,
-    /// Width of the denoiser's hidden layers (1 to 16384).
+    /// Width of the denoiser's hidden layers (default 128; 1 to 16384).
     #[arg(long)]
     width: Option<usize>,
-    /// Residual blocks of the denoiser (0 to 64).
+    /// Residual blocks of the denoiser (default 2; 0 to 64).
     #[arg(long)]
     blocks: Option<usize>,
-    /// Denoiser training steps per generation.
+    /// Denoiser training steps per generation (default 300).
     #[arg(long)]
     training_steps: Option<usize>,
-    /// Images per training step.
+    /// Images per training step (default 64).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Adam step size of the denoiser.
+    /// Adam step size of the denoiser (default 0.002).
     #[arg(long)]
     learning_rate: Option<f32>,
-    /// Sampling steps S (1 to T); S < T samples a strided subset of the
-    /// timesteps with respaced betas.
+    /// Sampling steps S (default 20; 1 to T); S < T samples a strided
+    /// subset of the timesteps with respaced betas.
     #[arg(long)]
     sampling_steps: Option<usize>,
-    /// Images per sampling batch.
+    /// Images per sampling batch (default 250).
     #[arg(long)]
     sampling_batch: Option<usize>,
-    /// Training epochs of the feature classifier.
+    /// Training epochs of the feature classifier (default 3).
     #[arg(long)]
     classifier_epochs: Option<usize>,
 }
