@@ -16,7 +16,7 @@ use maso::generative::ddpm::{
     TrainingConfig,
 };
 use maso::generative::{LoopFamily, SyntheticSource};
-use maso::pipelines::mad_ddpm::{self, DdpmGenerationMetrics, DdpmStudyConfig};
+use maso::pipelines::mad_ddpm::{self, DdpmGenerationMetrics, DdpmStudyConfig, MnistSource};
 
 fn scratch_directory(name: &str) -> PathBuf {
     let directory = std::env::temp_dir().join(format!("maso-ddpm-{name}-{}", std::process::id()));
@@ -189,6 +189,78 @@ fn resume_matches_uninterrupted_run() {
     }
     let _ = std::fs::remove_dir_all(&whole);
     let _ = std::fs::remove_dir_all(&stopped);
+}
+
+/// Writes an IDX file of unsigned bytes, gzip-compressed when `gzip`.
+fn write_idx(path: &Path, dims: &[u32], data: &[u8], gzip: bool) {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    for dim in dims {
+        bytes.extend_from_slice(&dim.to_be_bytes());
+    }
+    bytes.extend_from_slice(data);
+    if gzip {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&bytes).unwrap();
+        bytes = encoder.finish().unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn study_reads_idx_files() {
+    let gpu = gpu();
+    let data = load_mnist_bundled(PixelScale::Raw).unwrap().shuffled(3);
+    let directory = scratch_directory("idx");
+    std::fs::create_dir_all(&directory).unwrap();
+    let pixels: Vec<u8> = data.features().iter().map(|&v| v as u8).collect();
+    let labels: Vec<u8> = data.labels().iter().map(|&l| l as u8).collect();
+    let (train, test) = (300usize, 60usize);
+    write_idx(
+        &directory.join("train-images-idx3-ubyte.gz"),
+        &[train as u32, 28, 28],
+        &pixels[..train * 784],
+        true,
+    );
+    write_idx(
+        &directory.join("train-labels-idx1-ubyte.gz"),
+        &[train as u32],
+        &labels[..train],
+        true,
+    );
+    write_idx(
+        &directory.join("t10k-images-idx3-ubyte"),
+        &[test as u32, 28, 28],
+        &pixels[train * 784..(train + test) * 784],
+        false,
+    );
+    write_idx(
+        &directory.join("t10k-labels-idx1-ubyte"),
+        &[test as u32],
+        &labels[train..train + test],
+        false,
+    );
+
+    let mut config = tiny_config();
+    config.dataset = MnistSource::Idx(directory.clone());
+    config.lambdas = vec![1.0];
+    config.generations = 1;
+    let out = directory.join("study");
+    let summary = mad_ddpm::run(gpu, &config, &out, &mut |_| {}).unwrap();
+    assert_eq!(summary.rows.len(), 1);
+    let stored = std::fs::read_to_string(out.join("feature_network.json")).unwrap();
+    assert!(stored.contains("\"training_images\": 300"), "{stored}");
+    assert!(stored.contains("\"test_images\": 60"), "{stored}");
+
+    let too_many = DdpmStudyConfig {
+        reference_samples: 61,
+        ..config
+    };
+    let message = mad_ddpm::run(gpu, &too_many, &directory.join("other"), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("60 held-out real images"), "{message}");
+    let _ = std::fs::remove_dir_all(&directory);
 }
 
 #[test]
