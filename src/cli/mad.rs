@@ -95,6 +95,7 @@ enum ModelArg {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LoopArg {
     FullySynthetic,
+    #[value(alias = "augmentation")]
     Augment,
     AugmentAll,
     Fresh,

@@ -99,14 +99,19 @@ pub fn sample_images(
 
     let network = denoiser.build_graph(gpu, rows, false)?;
     let graph = &network.graph;
-    let mut phases = Vec::with_capacity(plan.len() * rows * frequencies);
-    for step in &plan {
-        let row = denoiser.phases(step.timestep);
-        for _ in 0..rows {
-            phases.extend_from_slice(&row);
+    // One buffer of time phases per submission, so that no single buffer
+    // grows with the number of steps past a binding's size limit.
+    let mut phase_chunks = Vec::new();
+    for steps in plan.chunks(STEPS_PER_SUBMISSION) {
+        let mut phases = Vec::with_capacity(steps.len() * rows * frequencies);
+        for step in steps {
+            let row = denoiser.phases(step.timestep);
+            for _ in 0..rows {
+                phases.extend_from_slice(&row);
+            }
         }
+        phase_chunks.push(gpu.upload(&phases, "sampling time phases")?);
     }
-    let phases = gpu.upload(&phases, "sampling time phases")?;
     let noise = gpu.create_buffer::<f32>(batch * pixels, "sampling noise")?;
     // The initial x_T goes through the noising kernel (x_T = 0 x_0 + 1 z) so
     // that the skip input is formed with it; both halves get the same z.
@@ -165,7 +170,9 @@ pub fn sample_images(
                 recorder = gpu.recorder("sampling steps");
             }
             let size = rows * frequencies;
-            recorder.copy(&phases, index * size, phases_input, 0, size)?;
+            let phases = &phase_chunks[index / STEPS_PER_SUBMISSION];
+            let offset = (index % STEPS_PER_SUBMISSION) * size;
+            recorder.copy(phases, offset, phases_input, 0, size)?;
             graph.record_forward(&mut recorder, denoiser.store())?;
             let offset = first_offset + (index as u64 + 1) * stride;
             fill_normal(&mut recorder, &noise, stream, offset)?;
