@@ -1,5 +1,8 @@
-//! `maso mad`: self-consuming loops of Gaussian or mixture models with
+//! `maso mad`: self-consuming loops of Gaussian or mixture models, or of a
+//! conditional DDPM on MNIST (`--model ddpm`, in the `ddpm` submodule), with
 //! per-generation metrics, tables and plots.
+
+mod ddpm;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,9 +28,10 @@ pub struct MadArgs {
     /// Loop family.
     #[arg(long = "loop", value_enum, default_value_t = LoopArg::FullySynthetic)]
     loop_family: LoopArg,
-    /// Sampling bias lambda in (0, 1]; 1 is unbiased.
-    #[arg(long = "lambda", default_value_t = 1.0)]
-    lambda: f64,
+    /// Sampling bias lambda in (0, 1]; 1 is unbiased. The ddpm model takes
+    /// a comma-separated list (one loop each), such as 1,0.8,0.66,0.5.
+    #[arg(long = "lambda", value_delimiter = ',', default_value = "1")]
+    lambdas: Vec<f64>,
     /// Number of generations (generation 1 trains on real data).
     #[arg(long, default_value_t = 20)]
     generations: usize,
@@ -50,9 +54,10 @@ pub struct MadArgs {
     /// Chains scored with k-NN metrics and the Fréchet distance (default: all, at most 4).
     #[arg(long)]
     scored_chains: Option<usize>,
-    /// Points in the real reference sample and in each scored generated sample.
-    #[arg(long, default_value_t = 2000)]
-    metric_samples: usize,
+    /// Points in the real reference sample and in each scored generated
+    /// sample (default: 2000; ddpm: 500).
+    #[arg(long)]
+    metric_samples: Option<usize>,
     /// Neighbours of the k-NN metrics.
     #[arg(long, default_value_t = 5)]
     k: usize,
@@ -75,17 +80,22 @@ pub struct MadArgs {
     /// numbered from 0 as Slurm array tasks are). Finished cells are skipped.
     #[arg(long, requires = "sweep")]
     task: Option<String>,
+    #[command(flatten)]
+    ddpm: ddpm::DdpmArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ModelArg {
     Gaussian,
     Gmm,
+    /// Conditional DDPM on MNIST (see the DDPM options).
+    Ddpm,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LoopArg {
     FullySynthetic,
+    #[value(alias = "augmentation")]
     Augment,
     AugmentAll,
     Fresh,
@@ -120,21 +130,46 @@ pub fn run(args: &MadArgs) -> Result<()> {
     }
 }
 
+impl MadArgs {
+    fn family(&self) -> LoopFamily {
+        match self.loop_family {
+            LoopArg::FullySynthetic => LoopFamily::FullySynthetic,
+            LoopArg::Augment => LoopFamily::Augment(SyntheticSource::LastModel),
+            LoopArg::AugmentAll => LoopFamily::Augment(SyntheticSource::AllModels),
+            LoopArg::Fresh => LoopFamily::Fresh,
+        }
+    }
+
+    /// Returns the one lambda of a Gaussian or mixture loop.
+    fn single_lambda(&self) -> Result<f64> {
+        match self.lambdas.as_slice() {
+            [lambda] => Ok(*lambda),
+            many => bail!(
+                "invalid --lambda {many:?}: the {:?} model runs one lambda per study; \
+                 use --sweep for several, or --model ddpm",
+                self.model
+            ),
+        }
+    }
+}
+
 /// Runs the loops and writes metrics.csv, summary.json and the figures.
 pub fn run_single(args: &MadArgs) -> Result<()> {
+    if matches!(args.model, ModelArg::Ddpm) {
+        return ddpm::run(args);
+    }
+    if args.ddpm.is_set() {
+        bail!("the DDPM options (such as --dataset and --resume) apply only to --model ddpm");
+    }
     let real = parse_real(&args.real)?;
-    let family = match args.loop_family {
-        LoopArg::FullySynthetic => LoopFamily::FullySynthetic,
-        LoopArg::Augment => LoopFamily::Augment(SyntheticSource::LastModel),
-        LoopArg::AugmentAll => LoopFamily::Augment(SyntheticSource::AllModels),
-        LoopArg::Fresh => LoopFamily::Fresh,
-    };
+    let family = args.family();
+    let lambda = args.single_lambda()?;
     let loop_config = LoopConfig {
         family,
         n_real: args.n_real,
         n_synthetic: args.n_synthetic,
         n_initial: args.n_initial.unwrap_or(args.n_real),
-        lambda: args.lambda,
+        lambda,
         generations: args.generations,
         seed: args.seed,
     };
@@ -144,13 +179,14 @@ pub fn run_single(args: &MadArgs) -> Result<()> {
             components: args.components,
             ..GmmOptions::default()
         }),
+        ModelArg::Ddpm => unreachable!("run_single sends ddpm studies to ddpm::run"),
     };
     let config = MadConfig {
         model,
         loop_config,
         chains: args.chains,
         scored_chains: args.scored_chains.unwrap_or(args.chains.min(4)),
-        metric_samples: args.metric_samples,
+        metric_samples: args.metric_samples.unwrap_or(2000),
         k: args.k,
     };
     log::info!(
@@ -158,7 +194,7 @@ pub fn run_single(args: &MadArgs) -> Result<()> {
         family.name(),
         args.model,
         real.describe(),
-        args.lambda,
+        lambda,
         args.generations,
         args.chains
     );
@@ -338,7 +374,7 @@ fn write_figures(
                     .to_possible_value()
                     .map(|v| v.get_name().to_string())
                     .unwrap_or_default(),
-                args.lambda
+                args.lambdas[0]
             ),
             &panels,
             3,

@@ -7,6 +7,7 @@
 //! component; lambda = 1 is unbiased.
 
 mod chains;
+pub mod ddpm;
 mod distributions;
 mod gaussian;
 mod gmm;

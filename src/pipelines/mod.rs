@@ -2,6 +2,7 @@
 //! struct, with no printing inside.
 
 pub mod mad;
+pub mod mad_ddpm;
 pub mod mask;
 pub mod nftk;
 pub mod titan;
