@@ -301,7 +301,7 @@ fn ct_setup(scale: Scale) -> CtSetup {
     let mut networks = NetworkSettings::quick(1);
     let (size, angles, iterations) = match scale {
         Scale::Smoke => (24, vec![6], 10),
-        Scale::Quick => (64, vec![8, 16], 300),
+        Scale::Quick => (64, vec![16], 300),
         Scale::Paper => (256, vec![20, 50, 100], 5000),
     };
     if scale == Scale::Paper {
