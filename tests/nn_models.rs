@@ -328,3 +328,52 @@ fn model_settings_out_of_range_are_rejected() {
     .to_string();
     assert!(message.contains("need 1 target values"), "{message}");
 }
+
+#[test]
+fn grids_beyond_the_adapter_limit_fail_with_advice() {
+    let gpu = gpu();
+    let width = 64;
+    // Enough coordinates that one hidden tensor (rows x width floats)
+    // exceeds the largest storage binding of this adapter.
+    let limit = gpu.limits().max_storage_buffer_binding_size as u64;
+    let rows = (limit / (4 * width as u64) + 1) as usize;
+    let config = SirenConfig {
+        width,
+        hidden_layers: 1,
+        omega: 30.0,
+        channels: 1,
+    };
+    let mut siren = Siren::new(gpu, config, 0).unwrap();
+    let coordinates = vec![[0.0f32, 0.0]; rows];
+    let targets = vec![0.5f32; rows];
+    let message = fit(
+        gpu,
+        &mut siren,
+        &coordinates,
+        &targets,
+        &FitConfig::full_batch(1),
+        &mut |_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(message.contains("smaller batch"), "{message}");
+    assert!(
+        message.contains("max_storage_buffer_binding_size"),
+        "{message}"
+    );
+
+    // Mini-batches of the same grid fit in the limit.
+    let config = FitConfig {
+        batch_size: Some(1024),
+        ..FitConfig::full_batch(1)
+    };
+    fit(
+        gpu,
+        &mut siren,
+        &coordinates,
+        &targets,
+        &config,
+        &mut |_, _| {},
+    )
+    .unwrap();
+}
