@@ -25,9 +25,23 @@ fn siren_fits_bundled_camera_above_guard() {
     };
     let mut siren = Siren::new(gpu, config, 0).unwrap();
     let coordinates = coordinate_grid(64, 64);
-    fit(gpu, &mut siren, &coordinates, image.data(), &FitConfig::full_batch(300), &mut |_, _| {}).unwrap();
+    fit(
+        gpu,
+        &mut siren,
+        &coordinates,
+        image.data(),
+        &FitConfig::full_batch(300),
+        &mut |_, _| {},
+    )
+    .unwrap();
     let rendered = render(gpu, &siren, &coordinates).unwrap();
-    let reconstruction = Image::new(64, 64, 1, rendered.into_iter().map(|v| v.clamp(0.0, 1.0)).collect()).unwrap();
+    let reconstruction = Image::new(
+        64,
+        64,
+        1,
+        rendered.into_iter().map(|v| v.clamp(0.0, 1.0)).collect(),
+    )
+    .unwrap();
     let score = psnr(&image, &reconstruction).unwrap();
     assert!(score > 42.0, "PSNR {score:.2} dB after 300 steps");
 }
@@ -58,8 +72,22 @@ fn low_and_high_resolution_grids_are_aligned() {
         },
         ..FitConfig::full_batch(300)
     };
-    fit(gpu, &mut siren, &coordinate_grid(16, 16), low.data(), &fit_config, &mut |_, _| {}).unwrap();
-    let rendered = Image::new(64, 64, 1, render(gpu, &siren, &coordinate_grid(64, 64)).unwrap()).unwrap();
+    fit(
+        gpu,
+        &mut siren,
+        &coordinate_grid(16, 16),
+        low.data(),
+        &fit_config,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let rendered = Image::new(
+        64,
+        64,
+        1,
+        render(gpu, &siren, &coordinate_grid(64, 64)).unwrap(),
+    )
+    .unwrap();
     let score = psnr(&truth, &rendered).unwrap();
     // Block means differ from centre values by about h^2/24 |f''| < 1e-3 here;
     // a quarter-pixel shift would cost about 0.3 * 1.5 * (2 / 64) / 4 = 3e-3.
@@ -81,7 +109,12 @@ fn titan_beats_bicubic_on_camera_crop() {
     networks.learning_rate = 2e-3;
     let config = SrConfig {
         scale: 4,
-        methods: vec![SrMethod::Titan, SrMethod::Siren, SrMethod::Ffn, SrMethod::Bicubic],
+        methods: vec![
+            SrMethod::Titan,
+            SrMethod::Siren,
+            SrMethod::Ffn,
+            SrMethod::Bicubic,
+        ],
         networks,
         lipschitz_grid: Some(64),
     };
@@ -96,6 +129,18 @@ fn titan_beats_bicubic_on_camera_crop() {
             result.seconds
         );
     }
-    let score = |method: SrMethod| report.results.iter().find(|r| r.method == method).unwrap().psnr;
-    assert!(score(SrMethod::Titan) > score(SrMethod::Bicubic), "TITAN {} dB, bicubic {} dB", score(SrMethod::Titan), score(SrMethod::Bicubic));
+    let score = |method: SrMethod| {
+        report
+            .results
+            .iter()
+            .find(|r| r.method == method)
+            .unwrap()
+            .psnr
+    };
+    assert!(
+        score(SrMethod::Titan) > score(SrMethod::Bicubic),
+        "TITAN {} dB, bicubic {} dB",
+        score(SrMethod::Titan),
+        score(SrMethod::Bicubic)
+    );
 }
