@@ -22,8 +22,8 @@ pub use graph::{
     Activation, ChannelNorm, Graph, GraphBuilder, LinearOperator, Loss, NormStatistics, TensorId,
 };
 pub use models::{
-    CoordinateNetwork, DeepDecoder, DeepDecoderConfig, Mlp, MlpConfig, Siren, SirenConfig, Titan,
-    TitanConfig,
+    sinusoidal_encoding, CoordinateNetwork, DeepDecoder, DeepDecoderConfig, Mlp, MlpConfig, Siren,
+    SirenConfig, Titan, TitanConfig,
 };
 pub use optim::{Optimizer, OptimizerConfig};
 pub use params::{Init, ParamId, ParameterStore};

@@ -120,6 +120,32 @@ impl Initialiser<'_> {
     }
 }
 
+/// Adds the fixed frequency matrix of a sinusoidal (positional) encoding
+/// to `store` and returns it: with `levels` = L and input dimension d, the
+/// 2^k pi e_j rows (k = 0..L-1, j = 0..d-1), so that
+/// `graph.sincos(graph.dense(x, id, None))` yields NeRF's encoding
+/// [cos(2^k pi x_j), sin(2^k pi x_j)] of every coordinate.
+pub fn sinusoidal_encoding(
+    gpu: &Gpu,
+    store: &mut ParameterStore,
+    name: &str,
+    input_dimension: usize,
+    levels: usize,
+) -> Result<ParamId> {
+    check_positive("input_dimension", input_dimension)?;
+    check_positive("levels", levels)?;
+    let rows = levels * input_dimension;
+    let mut frequencies = vec![0.0f32; rows * input_dimension];
+    for level in 0..levels {
+        for axis in 0..input_dimension {
+            let row = level * input_dimension + axis;
+            frequencies[row * input_dimension + axis] =
+                (2.0f64.powi(level as i32) * std::f64::consts::PI) as f32;
+        }
+    }
+    store.add(gpu, name, rows, input_dimension, &frequencies, false)
+}
+
 /// A dense layer's weight and optional bias.
 #[derive(Debug, Clone, Copy)]
 struct Linear {
