@@ -67,12 +67,11 @@ fn sr_setup(scale: Scale) -> SrSetup {
         ),
         Scale::Quick => (
             96,
-            600,
+            400,
             2e-3,
             vec![
                 SrMethod::Titan,
                 SrMethod::Siren,
-                SrMethod::Ffn,
                 SrMethod::Bicubic,
                 SrMethod::Bilinear,
             ],
@@ -301,7 +300,7 @@ fn ct_setup(scale: Scale) -> CtSetup {
     let mut networks = NetworkSettings::quick(1);
     let (size, angles, iterations) = match scale {
         Scale::Smoke => (24, vec![6], 10),
-        Scale::Quick => (64, vec![16], 300),
+        Scale::Quick => (48, vec![8], 300),
         Scale::Paper => (256, vec![20, 50, 100], 5000),
     };
     if scale == Scale::Paper {
@@ -328,12 +327,19 @@ fn ct_setup(scale: Scale) -> CtSetup {
         size,
         config: CtConfig {
             angle_counts: angles,
-            methods: vec![
-                CtMethod::Fbp,
-                CtMethod::Network(SrMethod::Siren),
-                CtMethod::Network(SrMethod::Ffn),
-                CtMethod::Network(SrMethod::Titan),
-            ],
+            methods: match scale {
+                Scale::Quick => vec![
+                    CtMethod::Fbp,
+                    CtMethod::Network(SrMethod::Ffn),
+                    CtMethod::Network(SrMethod::Titan),
+                ],
+                _ => vec![
+                    CtMethod::Fbp,
+                    CtMethod::Network(SrMethod::Siren),
+                    CtMethod::Network(SrMethod::Ffn),
+                    CtMethod::Network(SrMethod::Titan),
+                ],
+            },
             filter: FbpFilter::Ramp,
             noise_snr_db: None,
             noise_seed: 0,
