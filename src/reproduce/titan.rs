@@ -397,7 +397,7 @@ fn run_ct(context: &mut StudyContext) -> Result<PartOutput> {
     let best = report
         .results
         .iter()
-        .filter(|r| r.angles == fewest)
+        .filter(|r| r.angles == fewest && r.method != CtMethod::Fbp)
         .max_by(|a, b| a.psnr.total_cmp(&b.psnr));
     let fbp = report
         .results
@@ -405,12 +405,12 @@ fn run_ct(context: &mut StudyContext) -> Result<PartOutput> {
         .find(|r| r.angles == fewest && r.method == CtMethod::Fbp);
     let sentence = match (best, fbp) {
         (Some(best), Some(fbp)) => format!(
-            "At {fewest} angles the best reconstruction is {} at {} dB, against {} dB for filtered back-projection",
+            "At {fewest} angles the best network is {} at {} dB, against {} dB for filtered back-projection",
             best.method.name(),
             decimal(best.psnr, 2),
             decimal(fbp.psnr, 2)
         ),
-        _ => "No reconstruction at the smallest angle count".to_string(),
+        _ => format!("Filtered back-projection and at least one network are needed for a comparison at {fewest} angles"),
     };
     section.figure(
         &panel_file,
