@@ -65,7 +65,7 @@ impl Activation {
     }
 }
 
-/// Which statistics a channel normalisation uses.
+/// Source of the statistics a channel normalisation uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NormStatistics {
     /// Mean and variance of the current batch, as in training; they are also
@@ -168,7 +168,7 @@ enum Op {
     },
 }
 
-/// What a graph is trained to minimise.
+/// Objective a graph is trained to minimise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loss {
     /// Mean over all entries of (prediction - target)^2.
@@ -237,7 +237,7 @@ impl<'s> GraphBuilder<'s> {
         Error::ShapeMismatch { operation, message }
     }
 
-    /// A rows x columns input filled by [`Graph::set_input`].
+    /// Adds a rows x columns input filled by [`Graph::set_input`].
     pub fn input(&mut self, rows: usize, columns: usize, label: &str) -> Result<TensorId> {
         if rows == 0 || columns == 0 {
             return Err(Self::mismatch(
@@ -255,7 +255,7 @@ impl<'s> GraphBuilder<'s> {
         ))
     }
 
-    /// An input whose gradient the backward pass computes (for Jacobians).
+    /// Adds an input whose gradient the backward pass computes (for Jacobians).
     pub fn differentiable_input(
         &mut self,
         rows: usize,
@@ -331,7 +331,7 @@ impl<'s> GraphBuilder<'s> {
         self.push(Op::SinCos { x }, rows, 2 * columns, label)
     }
 
-    /// A 1 x C parameter repeated on `rows` rows (a learned constant input).
+    /// Repeats a 1 x C parameter on `rows` rows (a learned constant input).
     pub fn broadcast_row(&mut self, row: ParamId, rows: usize, label: &str) -> Result<TensorId> {
         let (parameter_rows, columns) = self.parameter_shape(row);
         if parameter_rows != 1 || rows == 0 {
@@ -343,7 +343,7 @@ impl<'s> GraphBuilder<'s> {
         Ok(self.push(Op::BroadcastRow { row }, rows, columns, label))
     }
 
-    /// A whole parameter used as a tensor (a deep decoder's fixed input).
+    /// Uses a whole parameter as a tensor (a deep decoder's fixed input).
     pub fn parameter(&mut self, parameter: ParamId, label: &str) -> TensorId {
         let (rows, columns) = self.parameter_shape(parameter);
         self.push(Op::Parameter { parameter }, rows, columns, label)
@@ -625,12 +625,12 @@ impl Graph {
         )
     }
 
-    /// The tensor's value (valid after a forward pass).
+    /// Returns the tensor's value (valid after a forward pass).
     pub fn value(&self, tensor: TensorId) -> &Matrix {
         &self.nodes[tensor.0].value
     }
 
-    /// The tensor's gradient, if the graph computes one.
+    /// Returns the tensor's gradient, if the graph computes one.
     pub fn gradient(&self, tensor: TensorId) -> Option<&Matrix> {
         self.nodes[tensor.0].gradient.as_ref()
     }
@@ -725,29 +725,23 @@ impl Graph {
                     None => Ok(()),
                 }
             }
-            Op::Activation { x, activation } => dispatch(
+            Op::Activation { x, activation } => map_into(
                 recorder,
                 "activation_forward",
                 Some(*activation),
                 shape.with_p(activation.parameter()),
-                Bind {
-                    a: Some(value(*x)),
-                    output: Some(out),
-                    ..Bind::default()
-                },
-                Launch::Elements(count),
+                value(*x),
+                out,
+                count,
             ),
-            Op::Scale { x, factor } => dispatch(
+            Op::Scale { x, factor } => map_into(
                 recorder,
                 "scale",
                 None,
                 shape.with_p(*factor),
-                Bind {
-                    a: Some(value(*x)),
-                    output: Some(out),
-                    ..Bind::default()
-                },
-                Launch::Elements(count),
+                value(*x),
+                out,
+                count,
             ),
             Op::Add { a, b } => dispatch(
                 recorder,
@@ -762,29 +756,23 @@ impl Graph {
                 },
                 Launch::Elements(count),
             ),
-            Op::SinCos { x } => dispatch(
+            Op::SinCos { x } => map_into(
                 recorder,
                 "sincos_forward",
                 None,
                 NnParams::matrix(rows, columns / 2),
-                Bind {
-                    a: Some(value(*x)),
-                    output: Some(out),
-                    ..Bind::default()
-                },
-                Launch::Elements(count / 2),
+                value(*x),
+                out,
+                count / 2,
             ),
-            Op::BroadcastRow { row } => dispatch(
+            Op::BroadcastRow { row } => map_into(
                 recorder,
                 "broadcast_row",
                 None,
                 shape,
-                Bind {
-                    a: Some(store.value(*row).buffer()),
-                    output: Some(out),
-                    ..Bind::default()
-                },
-                Launch::Elements(count),
+                store.value(*row).buffer(),
+                out,
+                count,
             ),
             Op::Parameter { parameter } => {
                 recorder.copy(store.value(*parameter).buffer(), 0, out, 0, count)
@@ -794,34 +782,28 @@ impl Graph {
                 norm,
                 statistics,
             } => self.forward_norm(recorder, store, node, *x, norm, *statistics),
-            Op::Upsample2x { x, width, height } => dispatch(
+            Op::Upsample2x { x, width, height } => map_into(
                 recorder,
                 "upsample2x_forward",
                 None,
                 shape.with_grid(*width, *height),
-                Bind {
-                    a: Some(value(*x)),
-                    output: Some(out),
-                    ..Bind::default()
-                },
-                Launch::Elements(count),
+                value(*x),
+                out,
+                count,
             ),
             Op::AreaDownsample {
                 x,
                 width,
                 height,
                 factor,
-            } => dispatch(
+            } => map_into(
                 recorder,
                 "area_downsample_forward",
                 None,
                 shape.with_grid(*width, *height).with_factor(*factor),
-                Bind {
-                    a: Some(value(*x)),
-                    output: Some(out),
-                    ..Bind::default()
-                },
-                Launch::Elements(count),
+                value(*x),
+                out,
+                count,
             ),
             Op::Operator { x, operator } => operator.forward(recorder, value(*x), out),
         }
@@ -1210,9 +1192,8 @@ impl Graph {
                 columns,
             )?;
         }
-        // The sums are per output gradient dy; the input formula needs them
-        // per gamma-scaled gradient, which is the same up to gamma[j], a
-        // factor the kernel applies once at the end.
+        // The sums are of dy, not of gamma * dy. Because gamma is constant per
+        // column, the kernel applies the factor gamma[j] once at the end.
         match self.input_gradient(x) {
             Some(input_gradient) => dispatch(
                 recorder,
@@ -1233,6 +1214,32 @@ impl Graph {
             None => Ok(()),
         }
     }
+}
+
+/// Records a kernel that reads one input (binding a) and writes `output`,
+/// with one invocation per element of `count`.
+fn map_into(
+    recorder: &mut Recorder,
+    entry: &str,
+    activation: Option<Activation>,
+    params: NnParams,
+    input: &GpuBuffer<f32>,
+    output: &GpuBuffer<f32>,
+    count: usize,
+) -> Result<()> {
+    let bind = Bind {
+        a: Some(input),
+        output: Some(output),
+        ..Bind::default()
+    };
+    dispatch(
+        recorder,
+        entry,
+        activation,
+        params,
+        bind,
+        Launch::Elements(count),
+    )
 }
 
 /// Records output[offset..offset + len(x)] += factor x.
