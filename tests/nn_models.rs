@@ -145,7 +145,8 @@ fn rendering_with_frozen_statistics_reproduces_the_training_forward_pass() {
     // Frozen rendering is pointwise: a pixel's value does not depend on the
     // other coordinates queried with it.
     let alone = render(gpu, &titan, &points[17..18]).unwrap();
-    assert!((alone[0] - frozen[34]).abs() < 1e-6 && (alone[1] - frozen[35]).abs() < 1e-6);
+    assert!((alone[0] - frozen[34]).abs() < 1e-6, "channel 0");
+    assert!((alone[1] - frozen[35]).abs() < 1e-6, "channel 1");
 }
 
 #[test]

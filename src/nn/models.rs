@@ -19,7 +19,7 @@ pub trait CoordinateNetwork {
     fn output_channels(&self) -> usize;
     /// The parameters.
     fn store(&self) -> &ParameterStore;
-    /// The parameters, for training.
+    /// Returns the parameters for training.
     fn store_mut(&mut self) -> &mut ParameterStore;
     /// Adds the network to `graph` on a rows x 2 coordinate tensor and
     /// returns the rows x C output.
@@ -314,7 +314,7 @@ pub struct MlpConfig {
 }
 
 impl MlpConfig {
-    /// The Fourier-feature network of Tancik et al. (2020): 256 frequencies
+    /// Returns the Fourier-feature network of Tancik et al. (2020): 256 frequencies
     /// with sigma = 10, then a ReLU MLP.
     pub fn fourier(channels: usize) -> Self {
         Self {
@@ -326,7 +326,7 @@ impl MlpConfig {
         }
     }
 
-    /// A ReLU MLP on the raw coordinates.
+    /// Returns a ReLU MLP on the raw coordinates.
     pub fn relu(channels: usize) -> Self {
         Self {
             fourier_features: 0,
@@ -482,7 +482,7 @@ pub struct TitanConfig {
 }
 
 impl TitanConfig {
-    /// The authors' super-resolution network: m = 100, D = 10, dense.
+    /// Returns the authors' super-resolution network: m = 100, D = 10, dense.
     pub fn paper(channels: usize) -> Self {
         Self {
             width: 100,
@@ -783,7 +783,7 @@ impl DeepDecoder {
         &self.store
     }
 
-    /// The parameters, for training.
+    /// Returns the parameters for training.
     pub fn store_mut(&mut self) -> &mut ParameterStore {
         &mut self.store
     }

@@ -79,7 +79,7 @@ pub struct ParameterStore {
 }
 
 impl ParameterStore {
-    /// An empty store.
+    /// Creates an empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -164,7 +164,7 @@ impl ParameterStore {
         self.parameters.len()
     }
 
-    /// Whether the store has no parameters.
+    /// Returns whether the store has no parameters.
     pub fn is_empty(&self) -> bool {
         self.parameters.is_empty()
     }
@@ -184,7 +184,7 @@ impl ParameterStore {
         &self.parameters[id.0].gradient
     }
 
-    /// Whether the optimiser updates this parameter.
+    /// Returns whether the optimiser updates this parameter.
     pub fn is_trainable(&self, id: ParamId) -> bool {
         self.parameters[id.0].trainable
     }

@@ -38,7 +38,7 @@ impl FitConfig {
     }
 }
 
-/// What a fit did.
+/// Record of a fit: losses and time.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FitReport {
     /// Mean loss of every step, measured before that step's update.
